@@ -1,0 +1,321 @@
+//! HTTP to one server: URL building, credentials, retries with backoff and jitter.
+
+use super::ClientError;
+use crate::secret::{Secret, redact_url};
+use crate::settings::Settings;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Callback for `-v` lines; kept out of the client so the client never prints.
+pub type DebugLog = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How often and how patiently to retry transient failures.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Total attempts, including the first.
+    pub attempts: u32,
+    /// First delay; doubles each time.
+    pub base: Duration,
+    /// Upper bound for one delay.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        // COMFYCTL_RETRY_BASE_MS lets the fault tests run fast; undocumented on purpose.
+        let base_ms = std::env::var("COMFYCTL_RETRY_BASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(250);
+        RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(base_ms),
+            max: Duration::from_secs(8),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before retry number `n` (0-based): exponential with jitter in [50%, 100%].
+    pub fn delay(&self, n: u32) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << n.min(16)).min(self.max);
+        let factor: f64 = rand::random_range(0.5..=1.0);
+        exp.mul_f64(factor)
+    }
+}
+
+/// One ComfyUI server: base URL, client, credentials.
+#[derive(Clone)]
+pub struct Server {
+    /// Base URL (may include a path prefix behind a reverse proxy).
+    pub base: url::Url,
+    http: reqwest::Client,
+    /// Headers sent to this server only (proxy headers and the API key).
+    auth_headers: Vec<(String, Secret)>,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    debug: Option<DebugLog>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("base", &redact_url(&self.base))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Builds a client for the resolved settings.
+    pub fn new(settings: &Settings, debug: Option<DebugLog>) -> Result<Self, ClientError> {
+        let read_timeout = std::env::var("COMFYCTL_READ_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(Duration::from_secs_f64)
+            .unwrap_or(Duration::from_secs(60));
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("comfyctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(read_timeout)
+            // Redirects are followed by hand so credentials never travel to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ClientError::Connect {
+                url: redact_url(&settings.url),
+                reason: e.to_string(),
+            })?;
+        let mut auth_headers: Vec<(String, Secret)> = settings
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some((header, key)) = &settings.api_key {
+            let value = if header.eq_ignore_ascii_case("authorization") {
+                Secret::new(format!("Bearer {}", key.expose()))
+            } else {
+                key.clone()
+            };
+            auth_headers.push((header.clone(), value));
+        }
+        Ok(Server {
+            base: settings.url.clone(),
+            http,
+            auth_headers,
+            retry: RetryPolicy::default(),
+            debug,
+        })
+    }
+
+    /// The base URL with credentials removed, for messages.
+    pub fn display_url(&self) -> String {
+        redact_url(&self.base).trim_end_matches('/').to_string()
+    }
+
+    pub(crate) fn log(&self, msg: impl FnOnce() -> String) {
+        if let Some(d) = &self.debug {
+            d(&msg());
+        }
+    }
+
+    /// Absolute URL for a server path such as `/history/ID`.
+    pub fn endpoint(&self, path: &str) -> url::Url {
+        let mut u = self.base.clone();
+        let joined = format!("{}{}", self.base.path().trim_end_matches('/'), path);
+        u.set_path(&joined);
+        u
+    }
+
+    /// The WebSocket URL for a client id.
+    pub fn ws_url(&self, client_id: &str) -> url::Url {
+        let mut u = self.endpoint("/ws");
+        let scheme = if self.base.scheme() == "https" {
+            "wss"
+        } else {
+            "ws"
+        };
+        u.set_scheme(scheme).expect("ws schemes are valid");
+        u.query_pairs_mut().append_pair("clientId", client_id);
+        u
+    }
+
+    /// Headers to attach for requests to `url`: only when scheme, host and port match the
+    /// server's, and never downgrading https to http.
+    pub fn auth_headers_for(&self, url: &url::Url) -> &[(String, Secret)] {
+        if same_origin(&self.base, url) {
+            &self.auth_headers
+        } else {
+            &[]
+        }
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends one request (no retry) with credentials where allowed.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: url::Url,
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, ClientError> {
+        self.log(|| format!("{method} {}", redact_url(&url)));
+        let mut req = self.http.request(method, url.clone());
+        for (k, v) in self.auth_headers_for(&url) {
+            req = req.header(k.as_str(), v.expose());
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| self.connect_error(e))?;
+        self.log(|| format!("  -> {}", resp.status()));
+        Ok(resp)
+    }
+
+    pub(crate) fn connect_error(&self, e: reqwest::Error) -> ClientError {
+        let e = e.without_url();
+        let mut reason = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            reason.push_str(": ");
+            reason.push_str(&s.to_string());
+            src = s.source();
+        }
+        ClientError::Connect {
+            url: self.display_url(),
+            reason,
+        }
+    }
+
+    /// GET a JSON document, retrying connection failures and 5xx.
+    pub async fn get_json(&self, path: &str) -> Result<Value, ClientError> {
+        self.request_json(Method::GET, path, None, true).await
+    }
+
+    /// POST JSON; `idempotent` allows retrying after a failure that may have reached the server.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        idempotent: bool,
+    ) -> Result<Value, ClientError> {
+        self.request_json(Method::POST, path, Some(body), idempotent)
+            .await
+    }
+
+    async fn request_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Value, ClientError> {
+        let mut attempt = 0;
+        loop {
+            let result = self.send(method.clone(), self.endpoint(path), body).await;
+            let retryable = match &result {
+                Err(ClientError::Connect { .. }) => idempotent,
+                Ok(r) => r.status().is_server_error() && idempotent,
+                Err(_) => false,
+            };
+            if retryable && attempt + 1 < self.retry.attempts {
+                let d = self.retry.delay(attempt);
+                self.log(|| format!("retrying {method} {path} in {d:?}"));
+                tokio::time::sleep(d).await;
+                attempt += 1;
+                continue;
+            }
+            let resp = result?;
+            return read_json(resp, method.as_str(), path).await;
+        }
+    }
+}
+
+/// Reads a JSON body; a non-2xx status becomes [`ClientError::Http`]. An empty 200 body is `null`
+/// (ComfyUI answers many POSTs with an empty body).
+pub async fn read_json(
+    resp: reqwest::Response,
+    method: &str,
+    path: &str,
+) -> Result<Value, ClientError> {
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(|e| ClientError::BadResponse {
+        what: format!("{method} {path}"),
+        detail: e.without_url().to_string(),
+    })?;
+    if !status.is_success() {
+        return Err(http_error(method, path, status, &bytes));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ClientError::BadResponse {
+        what: format!("{method} {path}"),
+        detail: format!("not JSON ({e})"),
+    })
+}
+
+/// Builds an HTTP error with the first line of the body (bodies are short text or JSON here).
+pub fn http_error(method: &str, path: &str, status: StatusCode, body: &[u8]) -> ClientError {
+    let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
+    let first = text.lines().next().unwrap_or("").trim();
+    ClientError::Http {
+        method: method.to_string(),
+        path: path.to_string(),
+        status: status.as_u16(),
+        body: if first.is_empty() {
+            String::new()
+        } else {
+            format!(": {first}")
+        },
+    }
+}
+
+/// Same scheme, host and port: the only case where credentials may be sent.
+pub fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_rules() {
+        let base = url::Url::parse("https://cloud.example:443/api").unwrap();
+        assert!(same_origin(
+            &base,
+            &url::Url::parse("https://CLOUD.example/x").unwrap()
+        ));
+        assert!(!same_origin(
+            &base,
+            &url::Url::parse("http://cloud.example/x").unwrap()
+        ));
+        assert!(!same_origin(
+            &base,
+            &url::Url::parse("https://storage.example/x").unwrap()
+        ));
+        assert!(!same_origin(
+            &base,
+            &url::Url::parse("https://cloud.example:8443/x").unwrap()
+        ));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
+        assert!(
+            p.delay(0) <= Duration::from_millis(100) && p.delay(0) >= Duration::from_millis(50)
+        );
+        assert!(p.delay(3) >= Duration::from_millis(400));
+        assert!(p.delay(20) <= Duration::from_secs(1));
+    }
+}

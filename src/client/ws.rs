@@ -1,0 +1,87 @@
+//! The WebSocket connection: connect with our client id and credentials, negotiate feature flags,
+//! read parsed messages.
+
+use super::events::{ServerMessage, parse_binary, parse_text};
+use super::{ClientError, Server};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// An open WebSocket.
+pub struct WsConn {
+    stream: Stream,
+}
+
+/// Opens `/ws?clientId=…` and sends `feature_flags` first, so type-4 previews carry prompt and
+/// node attribution (protocol §3.2). Older servers ignore the frame.
+pub async fn connect(server: &Server, client_id: &str) -> Result<WsConn, ClientError> {
+    let url = server.ws_url(client_id);
+    server.log(|| format!("WS connect {}", crate::secret::redact_url(&url)));
+    let mut req = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| ClientError::Connect {
+            url: server.display_url(),
+            reason: e.to_string(),
+        })?;
+    for (k, v) in server.auth_headers_for(&server.base) {
+        if let (Ok(name), Ok(val)) = (
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v.expose()),
+        ) {
+            req.headers_mut().insert(name, val);
+        }
+    }
+    let connect = tokio_tungstenite::connect_async(req);
+    let (mut stream, _) = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
+        .await
+        .map_err(|_| ClientError::Connect {
+            url: server.display_url(),
+            reason: "WebSocket handshake timed out".into(),
+        })?
+        .map_err(|e| ClientError::Connect {
+            url: server.display_url(),
+            reason: format!("WebSocket: {e}"),
+        })?;
+    let flags =
+        serde_json::json!({"type": "feature_flags", "data": {"supports_preview_metadata": true}});
+    stream
+        .send(Message::Text(flags.to_string().into()))
+        .await
+        .map_err(|e| ClientError::Connect {
+            url: server.display_url(),
+            reason: format!("WebSocket: {e}"),
+        })?;
+    Ok(WsConn { stream })
+}
+
+impl WsConn {
+    /// The next server message; `None` when the socket closed or failed (the caller reconnects).
+    pub async fn next(&mut self) -> Option<ServerMessage> {
+        loop {
+            match self.stream.next().await? {
+                Ok(Message::Text(t)) => {
+                    if let Some(m) = parse_text(t.as_str()) {
+                        return Some(m);
+                    }
+                }
+                Ok(Message::Binary(b)) => return Some(parse_binary(&b)),
+                Ok(Message::Close(_)) => return None,
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Closes and waits for the close to complete, so a reconnect under the same client id is
+    /// not evicted by the old socket's cleanup (protocol §3.1).
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            let _ = self.stream.close(None).await;
+            while let Some(Ok(_)) = self.stream.next().await {}
+        })
+        .await;
+    }
+}

@@ -1,0 +1,110 @@
+//! `comfyctl config show|path`.
+
+use crate::Context;
+use crate::cli::ConfigCommand;
+use crate::config;
+use crate::error::ExitStatus;
+use crate::secret::redact_url;
+use serde_json::json;
+
+/// Runs `config show` or `config path`.
+pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
+    let envs = crate::settings::EnvSettings::from_process();
+    let path = config::config_path(envs.get(config::env::CONFIG));
+    match cmd {
+        ConfigCommand::Path => {
+            let p = path.ok_or_else(|| {
+                anyhow::anyhow!("no config directory on this platform; set COMFYCTL_CONFIG")
+            })?;
+            ctx.printer.data_line(&p.display().to_string())?;
+            if !p.exists() {
+                ctx.printer.info(
+                    &ctx.printer
+                        .dim("(the file does not exist yet; comfyctl works without it)"),
+                );
+            }
+        }
+        ConfigCommand::Show { json } => {
+            let s = ctx.settings(None, None)?;
+            let exists = path.as_ref().is_some_and(|p| p.exists());
+            let headers: serde_json::Map<String, serde_json::Value> = s
+                .headers
+                .keys()
+                .map(|k| (k.clone(), json!("(redacted)")))
+                .collect();
+            let v = json!({
+                "schema_version": 1,
+                "config_file": path.as_ref().map(|p| p.display().to_string()),
+                "config_file_exists": exists,
+                "profile": s.profile,
+                "url": redact_url(&s.url).trim_end_matches('/'),
+                "url_source": s.url_source.to_string(),
+                "output_dir": s.output_dir.display().to_string(),
+                "output_dir_source": s.output_dir_source.to_string(),
+                "timeout_secs": s.timeout.map(|t| t.as_secs_f64()),
+                "timeout_source": s.timeout_source.to_string(),
+                "headers": headers,
+                "api_key": s.api_key.as_ref().map(|_| "(redacted)"),
+                "api_key_header": s.api_key.as_ref().map(|(h, _)| h.clone()),
+                "api_key_env": s.api_key_env,
+            });
+            if *json {
+                ctx.printer.json_pretty(&v)?;
+            } else {
+                let line = |k: &str, val: String, src: Option<String>| {
+                    let src = src
+                        .map(|s| ctx.printer.dim(&format!("  ({s})")))
+                        .unwrap_or_default();
+                    format!("{:<12} {val}{src}", format!("{k}:"))
+                };
+                let mut out = vec![
+                    line(
+                        "config",
+                        format!(
+                            "{}{}",
+                            v["config_file"].as_str().unwrap_or("-"),
+                            if exists { "" } else { " (not present)" }
+                        ),
+                        None,
+                    ),
+                    line(
+                        "profile",
+                        s.profile.clone().unwrap_or_else(|| "(none)".into()),
+                        None,
+                    ),
+                    line(
+                        "url",
+                        v["url"].as_str().unwrap_or("").into(),
+                        Some(s.url_source.to_string()),
+                    ),
+                    line(
+                        "output_dir",
+                        s.output_dir.display().to_string(),
+                        Some(s.output_dir_source.to_string()),
+                    ),
+                    line(
+                        "timeout",
+                        s.timeout
+                            .map(|t| format!("{}s", t.as_secs_f64()))
+                            .unwrap_or_else(|| "none".into()),
+                        Some(s.timeout_source.to_string()),
+                    ),
+                ];
+                for k in s.headers.keys() {
+                    out.push(line("header", format!("{k}: (redacted)"), None));
+                }
+                if let Some((h, _)) = &s.api_key {
+                    out.push(line(
+                        "api_key",
+                        format!("(redacted), sent as {h}"),
+                        s.api_key_env.as_ref().map(|e| format!("env {e}")),
+                    ));
+                }
+                for l in out {
+                    ctx.printer.data_line(&l)?;
+                }
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,29 @@
+//! One file per subcommand.
+
+pub mod completions;
+pub mod config;
+pub mod run;
+
+use crate::Context;
+use crate::cli::Command;
+use crate::error::ExitStatus;
+
+/// Runs the chosen subcommand.
+pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Run(args) => run::run(ctx, &args),
+        Command::Config(c) => config::run(ctx, &c),
+        Command::Completions(args) => completions::run(&args),
+    }
+}
+
+/// A small runtime for one command; shut down with a timeout so a leftover socket task never
+/// holds up exit.
+pub fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let out = rt.block_on(fut);
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(out)
+}

@@ -1,0 +1,466 @@
+//! `comfyctl run`: one workflow, end to end.
+
+use crate::Context;
+use crate::cli::RunArgs;
+use crate::client::outputs::{self, SaveOptions, SavedFile};
+use crate::client::{
+    ClientError, JobOptions, JobResult, JobStatus, NodeErrorReport, Reporter, Server, run_job,
+};
+use crate::error::{ExitStatus, Failure};
+use crate::printer::Printer;
+use crate::progress::{HumanReporter, JsonlReporter};
+use crate::secret::redact_url;
+use crate::workflow::{self, Workflow};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Version of the `--json` result object. Bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Runs the command.
+pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
+    let wf = prepare_workflow(ctx, args)?;
+    if args.print_prompt {
+        ctx.printer.json_pretty(&Value::Object(wf.nodes))?;
+        return Ok(ExitStatus::Success);
+    }
+    let settings = ctx.settings(args.output_dir.clone(), args.timeout)?;
+    let printer = ctx.printer.clone();
+    let debug: Option<crate::client::http::DebugLog> = (printer.verbosity
+        == crate::printer::Verbosity::Verbose)
+        .then(|| Arc::new(move |m: &str| eprintln!("debug: {m}")) as crate::client::http::DebugLog);
+    let server = Server::new(&settings, debug)?;
+    if let Some(t) = args.idle_timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(Failure::usage(format!(
+            "invalid --idle-timeout {t}: expected a positive number of seconds"
+        ))
+        .into());
+    }
+    let opts = JobOptions {
+        timeout: settings.timeout,
+        idle_timeout: args.idle_timeout.map(Duration::from_secs_f64),
+        extra_data: None,
+    };
+    let save = SaveOptions {
+        output_dir: settings.output_dir.clone(),
+        flat: args.flat_output,
+        overwrite: args.overwrite,
+    };
+    crate::commands::block_on(execute(ctx, args, &server, &wf, &opts, &save))?
+}
+
+fn prepare_workflow(ctx: &Context, args: &RunArgs) -> anyhow::Result<Workflow> {
+    let mut wf = workflow::load(&args.workflow)?;
+    for k in &wf.dropped_keys {
+        ctx.printer.warn(&format!(
+            "dropped top-level key '{k}' from {}: it is not a node, and the server would reject it",
+            wf.source_name
+        ));
+    }
+    let mut sets = Vec::new();
+    for s in &args.set {
+        sets.push(workflow::parse_set(s, false)?);
+    }
+    for s in &args.set_json {
+        sets.push(workflow::parse_set(s, true)?);
+    }
+    workflow::apply_sets(&mut wf, &sets, args.force_literal)?;
+    Ok(wf)
+}
+
+enum Out {
+    Human(HumanReporter),
+    Jsonl(JsonlReporter),
+}
+
+impl Out {
+    fn reporter(&mut self) -> &mut dyn Reporter {
+        match self {
+            Out::Human(h) => h,
+            Out::Jsonl(j) => j,
+        }
+    }
+}
+
+async fn execute(
+    ctx: &Context,
+    args: &RunArgs,
+    server: &Server,
+    wf: &Workflow,
+    opts: &JobOptions,
+    save: &SaveOptions,
+) -> anyhow::Result<ExitStatus> {
+    let printer = &ctx.printer;
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+                // A second Ctrl-C means "now".
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(ExitStatus::Interrupted.code() as i32);
+                }
+            }
+        });
+    }
+    let mut out = if args.jsonl {
+        Out::Jsonl(JsonlReporter::new(printer.clone()))
+    } else {
+        Out::Human(HumanReporter::new(printer.clone(), !args.no_progress))
+    };
+    let machine = args.json || args.jsonl;
+    let result = run_job(server, wf, opts, out.reporter(), &cancel).await;
+    let job = match result {
+        Ok(job) => job,
+        Err(ClientError::Rejected(rej)) => {
+            if let Out::Human(h) = &mut out {
+                h.clear();
+            }
+            let text = format_rejection(printer, &rej);
+            if !machine || printer.verbosity != crate::printer::Verbosity::Quiet {
+                eprint!("{text}");
+            }
+            if machine {
+                let v = json!({
+                    "schema_version": SCHEMA_VERSION,
+                    "type": "result",
+                    "status": "rejected",
+                    "server": server.display_url(),
+                    "prompt_id": null,
+                    "outputs": [],
+                    "texts": [],
+                    "error": {"kind": "rejected", "message": rej.message, "type": rej.kind, "details": rej.details,
+                              "extra_info": rej.extra_info, "node_errors": rej.node_errors},
+                });
+                emit_result(printer, args, &v)?;
+                return Ok(ExitStatus::Rejected);
+            }
+            return Err(
+                Failure::new(ExitStatus::Rejected, "the server rejected the prompt").into(),
+            );
+        }
+        Err(ClientError::Cancelled) => {
+            if let Out::Human(h) = &mut out {
+                h.clear();
+            }
+            printer
+                .warn("interrupted before the prompt was queued; nothing is running on the server");
+            return Ok(ExitStatus::Interrupted);
+        }
+        Err(e) => {
+            if let Out::Human(h) = &mut out {
+                h.clear();
+            }
+            if machine {
+                let v = failure_json(server, None, &e);
+                emit_result(printer, args, &v)?;
+                printer.error(&e.to_string(), &[], e.hint().as_deref());
+                return Ok(e.exit_status());
+            }
+            return Err(e.into());
+        }
+    };
+
+    // Outputs: also after a failure, nodes that ran before it may have saved files.
+    let (files, texts) = job
+        .entry
+        .as_ref()
+        .map(|e| outputs::collect(&e.outputs()))
+        .unwrap_or_default();
+    let mut saved: Vec<SavedFile> = Vec::new();
+    let mut listed: Vec<Value> = Vec::new();
+    let mut download_error: Option<ClientError> = None;
+    for t in &texts {
+        if !args.jsonl {
+            let line = format!("text from node {}: {}", t.node_id, t.text);
+            match &out {
+                Out::Human(h) => h.suspend(|| printer.info(&line)),
+                Out::Jsonl(_) => {}
+            }
+        }
+    }
+    for f in &files {
+        if args.no_download {
+            let url = redact_url(&outputs::view_url(server, f));
+            if !machine {
+                printer.data_line(&url)?;
+            }
+            listed.push(json!({"node_id": f.node_id, "kind": f.kind, "filename": f.filename, "subfolder": f.subfolder,
+                               "type": f.file_type, "animated": f.animated, "url": url}));
+            continue;
+        }
+        if cancel.is_cancelled() {
+            download_error.get_or_insert(ClientError::Cancelled);
+            break;
+        }
+        match outputs::download(server, f, save, out.reporter(), &cancel).await {
+            Ok(s) => {
+                if !machine {
+                    printer.data_line(&s.path.display().to_string())?;
+                }
+                saved.push(s);
+            }
+            Err(ClientError::Cancelled) => {
+                download_error = Some(ClientError::Cancelled);
+                break;
+            }
+            Err(e) => {
+                match &out {
+                    Out::Human(h) => h.suspend(|| printer.warn(&e.to_string())),
+                    Out::Jsonl(_) => printer.warn(&e.to_string()),
+                }
+                download_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Out::Human(h) = &mut out {
+        h.clear();
+    }
+
+    let mut status = match job.status {
+        JobStatus::Success => ExitStatus::Success,
+        JobStatus::Error | JobStatus::Interrupted | JobStatus::Lost => ExitStatus::JobFailed,
+        JobStatus::Timeout => ExitStatus::Timeout,
+        JobStatus::Cancelled => ExitStatus::Interrupted,
+    };
+    if status == ExitStatus::Success && !job.dropped.is_empty() && !args.allow_partial {
+        status = ExitStatus::Rejected;
+    }
+    if let Some(e) = &download_error
+        && status == ExitStatus::Success
+    {
+        status = e.exit_status();
+    }
+
+    if machine {
+        let v = result_json(
+            server,
+            &job,
+            &saved,
+            &listed,
+            &texts,
+            download_error.as_ref(),
+        );
+        emit_result(printer, args, &v)?;
+    }
+    report_outcome(
+        printer,
+        &job,
+        download_error.as_ref(),
+        status,
+        args.allow_partial,
+    );
+    Ok(status)
+}
+
+fn emit_result(printer: &Printer, args: &RunArgs, v: &Value) -> anyhow::Result<()> {
+    if args.jsonl {
+        printer.json_line(v)?;
+    } else {
+        printer.json_pretty(v)?;
+    }
+    Ok(())
+}
+
+fn report_outcome(
+    printer: &Printer,
+    job: &JobResult,
+    dl: Option<&ClientError>,
+    status: ExitStatus,
+    allow_partial: bool,
+) {
+    match job.status {
+        JobStatus::Success => {}
+        JobStatus::Error => {
+            let mut causes = Vec::new();
+            if let Some(e) = &job.error
+                && !e.traceback.is_empty()
+                && printer.verbosity == crate::printer::Verbosity::Verbose
+            {
+                causes.push(format!("traceback:\n{}", e.traceback.concat().trim_end()));
+            }
+            printer.error(
+                job.message
+                    .as_deref()
+                    .unwrap_or("the job failed on the server"),
+                &causes,
+                Some(&format!(
+                    "comfyctl run -v shows the traceback; prompt id {}",
+                    job.prompt_id
+                )),
+            );
+        }
+        JobStatus::Cancelled => printer.warn(job.message.as_deref().unwrap_or("cancelled")),
+        _ => printer.error(
+            job.message.as_deref().unwrap_or(job.status.as_str()),
+            &[],
+            None,
+        ),
+    }
+    if status == ExitStatus::Rejected && !allow_partial {
+        printer.error(
+            "the server dropped some outputs that failed validation",
+            &[],
+            Some("pass --allow-partial to accept a partial run"),
+        );
+    }
+    if let Some(e) = dl
+        && !matches!(e, ClientError::Cancelled)
+    {
+        printer.error(
+            "not every output was saved",
+            &[e.to_string()],
+            e.hint().as_deref(),
+        );
+    }
+    if matches!(dl, Some(ClientError::Cancelled)) {
+        printer.warn("interrupted while saving outputs; no partial file was left behind");
+    }
+}
+
+fn failure_json(server: &Server, prompt_id: Option<&str>, e: &ClientError) -> Value {
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "type": "result",
+        "status": "failed",
+        "server": server.display_url(),
+        "prompt_id": prompt_id,
+        "outputs": [],
+        "texts": [],
+        "error": {"kind": error_kind(e), "message": e.to_string()},
+    })
+}
+
+fn error_kind(e: &ClientError) -> &'static str {
+    match e {
+        ClientError::Connect { .. } => "connection",
+        ClientError::Http { .. } | ClientError::BadResponse { .. } => "http",
+        ClientError::Rejected(_) => "rejected",
+        ClientError::Timeout { .. } => "timeout",
+        ClientError::Download { .. } => "download",
+        ClientError::UnsafePath { .. } => "unsafe_path",
+        ClientError::LocalIo { .. } => "local_io",
+        ClientError::Cancelled => "cancelled",
+    }
+}
+
+fn result_json(
+    server: &Server,
+    job: &JobResult,
+    saved: &[SavedFile],
+    listed: &[Value],
+    texts: &[outputs::TextOutput],
+    dl: Option<&ClientError>,
+) -> Value {
+    let outputs: Vec<Value> = if listed.is_empty() {
+        saved
+            .iter()
+            .map(|s| {
+                json!({"node_id": s.file.node_id, "kind": s.file.kind, "filename": s.file.filename,
+                       "subfolder": s.file.subfolder, "type": s.file.file_type, "animated": s.file.animated,
+                       "path": s.path.display().to_string(), "bytes": s.bytes})
+            })
+            .collect()
+    } else {
+        listed.to_vec()
+    };
+    let error = match job.status {
+        JobStatus::Success if job.dropped.is_empty() => match dl {
+            None => Value::Null,
+            Some(e) => json!({"kind": error_kind(e), "message": e.to_string()}),
+        },
+        JobStatus::Success => {
+            json!({"kind": "partial", "message": "the server dropped outputs that failed validation",
+                                     "node_errors": job.dropped})
+        }
+        JobStatus::Error => {
+            let e = job.error.clone().unwrap_or_default();
+            json!({"kind": "execution", "message": job.message, "node_id": e.node_id, "node_type": e.node_type,
+                   "exception_type": e.exception_type, "exception_message": e.exception_message,
+                   "traceback": e.traceback})
+        }
+        s => json!({"kind": s.as_str(), "message": job.message}),
+    };
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "type": "result",
+        "status": job.status.as_str(),
+        "server": server.display_url(),
+        "prompt_id": job.prompt_id,
+        "client_id": job.client_id,
+        "outputs": outputs,
+        "texts": texts,
+        "cached_nodes": job.cached_nodes,
+        "dropped_outputs": job.dropped,
+        "timings": job.timings,
+        "error": error,
+    })
+}
+
+/// Human text for per-node validation errors: node id, class, title, input, message, details.
+pub fn format_node_errors(printer: &Printer, errors: &[NodeErrorReport]) -> String {
+    let mut s = String::new();
+    for ne in errors {
+        let class = ne.class_type.as_deref().unwrap_or("?");
+        let title = match &ne.title {
+            Some(t) if t != class => format!(" \"{t}\""),
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "  {} {class}{title}\n",
+            printer.bold(&format!("node {}", ne.node_id))
+        ));
+        for e in &ne.errors {
+            let input = e
+                .input_name
+                .as_deref()
+                .map(|i| format!("{i}: "))
+                .unwrap_or_default();
+            let details =
+                if e.details.is_empty() || e.details == e.input_name.clone().unwrap_or_default() {
+                    String::new()
+                } else {
+                    format!(" — {}", e.details)
+                };
+            s.push_str(&format!("    {input}{}{details} [{}]\n", e.message, e.kind));
+        }
+        if !ne.dependent_outputs.is_empty() {
+            s.push_str(&format!(
+                "    {}\n",
+                printer.dim(&format!(
+                    "blocks output node(s) {}",
+                    ne.dependent_outputs.join(", ")
+                ))
+            ));
+        }
+    }
+    s
+}
+
+fn format_rejection(printer: &Printer, rej: &crate::client::Rejection) -> String {
+    let mut s = format!(
+        "{} the server rejected the prompt: {}",
+        printer.red("error:"),
+        rej.message
+    );
+    if !rej.details.is_empty() && rej.details != rej.message {
+        s.push_str(&format!(" ({})", rej.details));
+    }
+    if !rej.kind.is_empty() {
+        s.push_str(&format!(" [{}]", rej.kind));
+    }
+    s.push('\n');
+    s.push_str(&format_node_errors(printer, &rej.node_errors));
+    if rej.kind == "missing_node_type" {
+        s.push_str(&format!(
+            "{} install the custom node that provides it, or check the class_type spelling\n",
+            printer.paint_hint()
+        ));
+    }
+    s
+}

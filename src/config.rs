@@ -1,0 +1,170 @@
+//! The optional TOML config file: named profiles and which one is the default.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Environment variable names, in one place so docs, tests and code agree.
+pub mod env {
+    /// Path of the config file (overrides the platform location; tests use it).
+    pub const CONFIG: &str = "COMFYCTL_CONFIG";
+    /// Profile to use.
+    pub const PROFILE: &str = "COMFYCTL_PROFILE";
+    /// Server URL.
+    pub const URL: &str = "COMFYCTL_URL";
+    /// Output directory.
+    pub const OUTPUT_DIR: &str = "COMFYCTL_OUTPUT_DIR";
+    /// Whole-run timeout in seconds.
+    pub const TIMEOUT: &str = "COMFYCTL_TIMEOUT";
+    /// API key for the server when the profile names no variable of its own.
+    pub const API_KEY: &str = "COMFYCTL_API_KEY";
+}
+
+/// The whole file.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Profile used when neither `--profile` nor `COMFYCTL_PROFILE` names one.
+    pub default_profile: Option<String>,
+    /// `[profiles.NAME]` tables.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// One `[profiles.NAME]` table.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Server base URL, e.g. `http://127.0.0.1:8188`.
+    pub url: Option<String>,
+    /// Where outputs are saved.
+    pub output_dir: Option<PathBuf>,
+    /// Whole-run timeout in seconds.
+    pub timeout: Option<f64>,
+    /// Extra headers for a reverse proxy. Values are treated as secrets when shown.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Name of the environment variable holding the API key (the key itself never goes in the
+    /// file).
+    pub api_key_env: Option<String>,
+    /// Header that carries the key; `Authorization` sends `Bearer KEY`. Default `X-API-Key`.
+    pub api_key_header: Option<String>,
+}
+
+/// A config file that could not be read or parsed. Always names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// I/O failure other than "missing".
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TOML syntax or schema error, with position.
+    #[error("invalid config file {path}:{line}:{column}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What toml said.
+        message: String,
+    },
+}
+
+/// Where the config file lives: `COMFYCTL_CONFIG`, else the platform config dir
+/// (`~/.config/comfyctl/config.toml` on Linux).
+pub fn config_path(env_override: Option<&str>) -> Option<PathBuf> {
+    if let Some(p) = env_override.filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("org", "comfyctl", "comfyctl")
+        .map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Reads the file; a missing file is not an error (the tool works with no config).
+pub fn load(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    parse(path, &text).map(Some)
+}
+
+/// Parses config text, turning toml's byte span into line and column.
+pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let (line, column) = line_col(text, offset);
+        ConfigError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_profiles() {
+        let c = parse(
+            Path::new("c.toml"),
+            "default_profile = \"gpu\"\n[profiles.gpu]\nurl = \"http://gpu:8188\"\ntimeout = 30\n[profiles.gpu.headers]\nX-Proxy = \"abc\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.default_profile.as_deref(), Some("gpu"));
+        let p = &c.profiles["gpu"];
+        assert_eq!(p.url.as_deref(), Some("http://gpu:8188"));
+        assert_eq!(p.timeout, Some(30.0));
+        assert_eq!(p.headers["X-Proxy"], "abc");
+    }
+
+    #[test]
+    fn error_names_line_and_column() {
+        let err = parse(
+            Path::new("/x/c.toml"),
+            "[profiles.a]\nurl = \"http://a\"\nbogus = 1\n",
+        )
+        .unwrap_err();
+        let s = err.to_string();
+        assert!(s.starts_with("invalid config file /x/c.toml:3:1:"), "{s}");
+        let err = parse(Path::new("c.toml"), "[profiles.a]\nurl = http://a\n").unwrap_err();
+        assert!(err.to_string().contains("c.toml:2:7"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_is_fine() {
+        assert!(
+            load(Path::new("/nonexistent/comfyctl.toml"))
+                .unwrap()
+                .is_none()
+        );
+    }
+}

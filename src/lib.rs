@@ -1,0 +1,117 @@
+//! comfyctl: drive ComfyUI servers from shells, scripts and CI.
+//!
+//! The binary is a thin wrapper around [`main_entry`]. Layers: [`config`]/[`settings`] decide
+//! where to talk and how; [`workflow`] reads and changes workflows; [`client`] talks to the
+//! server (one job runner shared by every command); [`commands`] glue them to the CLI.
+
+// Errors carry the names users need (node, class, input, upstream node); they are built on cold
+// paths only, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod printer;
+pub mod progress;
+pub mod secret;
+pub mod settings;
+pub mod workflow;
+
+use clap::Parser;
+use error::ExitStatus;
+use printer::{Printer, Verbosity};
+use std::process::ExitCode;
+
+/// What every command gets: the printer and the global flags, with settings resolved on demand
+/// (so `completions` and `--print-prompt` never read a config file).
+pub struct Context {
+    /// Output.
+    pub printer: Printer,
+    /// Global flags.
+    pub global: cli::GlobalArgs,
+}
+
+impl Context {
+    /// Resolves settings from flags, environment and config file.
+    pub fn settings(
+        &self,
+        output_dir: Option<std::path::PathBuf>,
+        timeout: Option<f64>,
+    ) -> anyhow::Result<settings::Settings> {
+        let envs = settings::EnvSettings::from_process();
+        let path = config::config_path(envs.get(config::env::CONFIG));
+        let file = match &path {
+            Some(p) => config::load(p)?,
+            None => None,
+        };
+        let flags = settings::FlagSettings {
+            profile: self.global.profile.clone(),
+            url: self.global.url.clone(),
+            output_dir,
+            timeout,
+        };
+        Ok(settings::resolve(
+            &flags,
+            &envs,
+            file.as_ref(),
+            path.as_deref(),
+        )?)
+    }
+}
+
+/// Parses the command line, runs the command, prints any error, returns the exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                ExitStatus::Usage.code()
+            } else {
+                0
+            };
+            // --help and --version go to stdout; a closed pipe there is not an error.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let verbosity = if cli.global.quiet {
+        Verbosity::Quiet
+    } else if cli.global.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let printer = Printer::new(verbosity, cli.global.color);
+    let ctx = Context {
+        printer: printer.clone(),
+        global: cli.global,
+    };
+    let result = commands::dispatch(&ctx, cli.command);
+    let status = match result {
+        Ok(s) => s,
+        Err(err) => {
+            if error::is_broken_pipe(&err) {
+                ExitStatus::Success
+            } else {
+                report_error(&printer, &err);
+                error::classify(&err)
+            }
+        }
+    };
+    ExitCode::from(status.code())
+}
+
+/// `error: …`, `Caused by: …` for each distinct cause, `hint: …`.
+pub fn report_error(printer: &Printer, err: &anyhow::Error) {
+    let headline = err.to_string();
+    let mut causes: Vec<String> = Vec::new();
+    for c in err.chain().skip(1) {
+        let s = c.to_string();
+        if !headline.contains(&s) && !causes.iter().any(|x| x.contains(&s)) {
+            causes.push(s);
+        }
+    }
+    printer.error(&headline, &causes, error::hint(err).as_deref());
+}

@@ -1,0 +1,294 @@
+//! Reporters for the CLI: progress bars on a terminal, milestone lines otherwise, JSON Lines for
+//! machines. The runner knows only the [`Reporter`] trait.
+
+use crate::client::{JobEvent, Reporter};
+use crate::printer::{Printer, Verbosity};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::time::Duration;
+
+/// Human output on stderr.
+pub struct HumanReporter {
+    printer: Printer,
+    bars: Option<Bars>,
+    started: bool,
+}
+
+struct Bars {
+    multi: MultiProgress,
+    nodes: ProgressBar,
+    steps: Option<ProgressBar>,
+    download: Option<ProgressBar>,
+}
+
+impl HumanReporter {
+    /// Bars only on a terminal, and not under `-q`, `-v` or `--no-progress`.
+    pub fn new(printer: Printer, allow_bars: bool) -> Self {
+        let bars = (allow_bars && printer.stderr_tty && printer.verbosity == Verbosity::Normal).then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let nodes = multi.add(ProgressBar::new(0));
+            nodes.set_style(
+                ProgressStyle::with_template("{spinner:.cyan} {elapsed:>4} [{bar:30.cyan/blue}] {pos}/{len} nodes  {msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            nodes.enable_steady_tick(Duration::from_millis(120));
+            nodes.set_message("connecting");
+            Bars { multi, nodes, steps: None, download: None }
+        });
+        HumanReporter {
+            printer,
+            bars,
+            started: false,
+        }
+    }
+
+    fn line(&self, msg: &str) {
+        match &self.bars {
+            Some(b) => b.multi.suspend(|| self.printer.info(msg)),
+            None => self.printer.info(msg),
+        }
+    }
+
+    fn warn(&self, msg: &str) {
+        match &self.bars {
+            Some(b) => b.multi.suspend(|| self.printer.warn(msg)),
+            None => self.printer.warn(msg),
+        }
+    }
+
+    /// Removes all bars (before the final report).
+    pub fn clear(&mut self) {
+        if let Some(b) = self.bars.take() {
+            for bar in [Some(b.nodes), b.steps, b.download].into_iter().flatten() {
+                bar.finish_and_clear();
+            }
+            let _ = b.multi.clear();
+        }
+    }
+
+    /// Runs `f` with the bars hidden, so a line printed there does not tear them.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bars {
+            Some(b) => b.multi.suspend(f),
+            None => f(),
+        }
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{n} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MiB", n / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2} GiB", n / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+impl Reporter for HumanReporter {
+    fn report(&mut self, event: JobEvent) {
+        let verbose = self.printer.verbosity == Verbosity::Verbose;
+        match event {
+            JobEvent::Connected { client_id } => self
+                .printer
+                .debug(&format!("WebSocket open, client id {client_id}")),
+            JobEvent::WebsocketUnavailable { reason } => self.warn(&format!(
+                "no WebSocket ({reason}); following the job by polling"
+            )),
+            JobEvent::Submitted {
+                prompt_id, nodes, ..
+            } => match &self.bars {
+                Some(b) => {
+                    b.nodes.set_length(nodes as u64);
+                    b.nodes.set_message(format!("queued as {prompt_id}"));
+                }
+                None => self.line(&format!("submitted prompt {prompt_id} ({nodes} nodes)")),
+            },
+            JobEvent::PartiallyRejected { node_errors } => {
+                self.warn(
+                    "the server accepted the prompt but dropped outputs that failed validation:",
+                );
+                let text = crate::commands::run::format_node_errors(&self.printer, &node_errors);
+                self.suspend(|| eprint!("{text}"));
+            }
+            JobEvent::Queue { remaining } => {
+                if !self.started
+                    && let Some(b) = &self.bars
+                {
+                    b.nodes
+                        .set_message(format!("queued ({remaining} in the server's queue)"));
+                }
+            }
+            JobEvent::Started => {
+                self.started = true;
+                match &self.bars {
+                    Some(b) => b.nodes.set_message("running"),
+                    None => self.line("running"),
+                }
+            }
+            JobEvent::Cached { nodes } => {
+                if let Some(b) = &self.bars {
+                    b.nodes.set_position(nodes.len() as u64);
+                } else {
+                    self.line(&format!("{} node(s) cached", nodes.len()));
+                }
+            }
+            JobEvent::Node {
+                node,
+                class_type,
+                title,
+                done,
+                total,
+            } => {
+                self.started = true;
+                let name = match (title, class_type) {
+                    (Some(t), Some(c)) if t != c => format!("{t} ({c} #{node})"),
+                    (_, Some(c)) => format!("{c} #{node}"),
+                    _ => format!("node {node}"),
+                };
+                match &mut self.bars {
+                    Some(b) => {
+                        b.nodes.set_length(total as u64);
+                        b.nodes.set_position(done.min(total) as u64);
+                        b.nodes.set_message(name);
+                        if let Some(s) = b.steps.take() {
+                            s.finish_and_clear();
+                        }
+                    }
+                    None => self.line(&format!("[{}/{total}] {name}", (done + 1).min(total))),
+                }
+            }
+            JobEvent::Progress { node, value, max } => match &mut self.bars {
+                Some(b) => {
+                    let bar = b.steps.get_or_insert_with(|| {
+                        let s = b.multi.add(ProgressBar::new(max as u64));
+                        s.set_style(
+                            ProgressStyle::with_template(
+                                "       [{bar:30.green/white}] {pos}/{len} steps  {per_sec}",
+                            )
+                            .expect("valid template")
+                            .progress_chars("=> "),
+                        );
+                        s
+                    });
+                    bar.set_length(max as u64);
+                    bar.set_position(value as u64);
+                }
+                None if verbose => self.printer.debug(&format!(
+                    "step {value}/{max}{}",
+                    node.map(|n| format!(" (node {n})")).unwrap_or_default()
+                )),
+                None => {}
+            },
+            JobEvent::Preview { node, bytes } => self.printer.debug(&format!(
+                "preview frame {bytes} bytes (node {})",
+                node.unwrap_or_default()
+            )),
+            JobEvent::Text { node, text } => self.line(&format!("node {node}: {text}")),
+            JobEvent::Disconnected { reason } => self.warn(&format!("{reason}; reconnecting")),
+            JobEvent::Reconnected { attempts } => {
+                self.line(&format!("reconnected after {attempts} attempt(s)"))
+            }
+            JobEvent::Finished { status, elapsed } => {
+                if let Some(b) = &mut self.bars {
+                    if let Some(s) = b.steps.take() {
+                        s.finish_and_clear();
+                    }
+                    if status == "success" {
+                        b.nodes.set_position(b.nodes.length().unwrap_or(0));
+                    }
+                    b.nodes.finish_and_clear();
+                }
+                let mark = if status == "success" {
+                    self.printer.green("✓")
+                } else {
+                    self.printer.red("✗")
+                };
+                self.line(&format!("{mark} {status} in {elapsed:.1}s"));
+            }
+            JobEvent::DownloadStarted { path, total } => {
+                match &mut self.bars {
+                    Some(b) => {
+                        let bar = b.multi.add(ProgressBar::new(total.unwrap_or(0)));
+                        bar.set_style(
+                        ProgressStyle::with_template("  {msg} [{bar:30.yellow/white}] {bytes}/{total_bytes} {bytes_per_sec}")
+                            .expect("valid template")
+                            .progress_chars("=> "),
+                    );
+                        bar.set_message(path);
+                        if let Some(old) = b.download.replace(bar) {
+                            old.finish_and_clear();
+                        }
+                    }
+                    None => self.printer.debug(&format!("downloading {path}")),
+                }
+            }
+            JobEvent::DownloadProgress { bytes, .. } => {
+                if let Some(b) = &self.bars
+                    && let Some(d) = &b.download
+                {
+                    d.set_position(bytes);
+                }
+            }
+            JobEvent::DownloadRetry {
+                name,
+                reason,
+                attempt,
+            } => self.warn(&format!(
+                "download of {name} failed ({reason}); retry {attempt}"
+            )),
+            JobEvent::Saved { path, bytes, .. } => {
+                if let Some(b) = &mut self.bars
+                    && let Some(d) = b.download.take()
+                {
+                    d.finish_and_clear();
+                }
+                self.line(&format!("saved {path} ({})", human_bytes(bytes)));
+            }
+            JobEvent::Warning { message } => self.warn(&message),
+        }
+    }
+}
+
+/// Every event as one JSON line on stdout; the command prints the result line last.
+pub struct JsonlReporter {
+    printer: Printer,
+    /// Set when stdout went away; later lines are skipped.
+    pub broken: bool,
+}
+
+impl JsonlReporter {
+    /// A reporter writing to stdout.
+    pub fn new(printer: Printer) -> Self {
+        JsonlReporter {
+            printer,
+            broken: false,
+        }
+    }
+}
+
+impl Reporter for JsonlReporter {
+    fn report(&mut self, event: JobEvent) {
+        if self.broken || matches!(event, JobEvent::DownloadProgress { .. }) {
+            return;
+        }
+        if let Ok(v) = serde_json::to_value(&event)
+            && self.printer.json_line(&v).is_err()
+        {
+            self.broken = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::human_bytes(500), "500 B");
+        assert_eq!(super::human_bytes(11085), "10.8 KiB");
+        assert_eq!(super::human_bytes(3 * 1024 * 1024 * 1024), "3.00 GiB");
+    }
+}

@@ -1,0 +1,492 @@
+//! Resolves the settings a command runs with: flag > environment > profile > default.
+//! Pure, so the precedence rules are unit-tested without touching the process environment.
+
+use crate::config::{ConfigFile, Profile, env};
+use crate::secret::Secret;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Server used when nothing else is configured.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8188";
+/// Output directory used when nothing else is configured.
+pub const DEFAULT_OUTPUT_DIR: &str = "outputs";
+
+/// What the command line said (each `None` when the flag was absent).
+#[derive(Debug, Default, Clone)]
+pub struct FlagSettings {
+    /// `--profile`.
+    pub profile: Option<String>,
+    /// `--url`.
+    pub url: Option<String>,
+    /// `--output-dir`.
+    pub output_dir: Option<PathBuf>,
+    /// `--timeout` seconds.
+    pub timeout: Option<f64>,
+}
+
+/// A snapshot of the environment variables we read, plus a way to look up the key variable a
+/// profile names.
+#[derive(Debug, Default, Clone)]
+pub struct EnvSettings {
+    /// All relevant variables by name.
+    pub vars: BTreeMap<String, String>,
+}
+
+impl EnvSettings {
+    /// Reads the process environment.
+    pub fn from_process() -> Self {
+        EnvSettings {
+            vars: std::env::vars().filter(|(k, _)| !k.is_empty()).collect(),
+        }
+    }
+
+    /// A variable, treating empty as unset.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Where a resolved value came from; shown by `config show`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A command-line flag.
+    Flag,
+    /// An environment variable.
+    Env(String),
+    /// The named profile in the config file.
+    Profile(String),
+    /// Built-in default.
+    Default,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Flag => f.write_str("flag"),
+            Source::Env(v) => write!(f, "env {v}"),
+            Source::Profile(p) => write!(f, "profile {p}"),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// The settings every subcommand runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Active profile name, if any.
+    pub profile: Option<String>,
+    /// Server base URL (no trailing slash).
+    pub url: url::Url,
+    /// Where `url` came from.
+    pub url_source: Source,
+    /// Output directory.
+    pub output_dir: PathBuf,
+    /// Where `output_dir` came from.
+    pub output_dir_source: Source,
+    /// Whole-run timeout.
+    pub timeout: Option<Duration>,
+    /// Where `timeout` came from.
+    pub timeout_source: Source,
+    /// Extra request headers (values secret).
+    pub headers: BTreeMap<String, Secret>,
+    /// API key and the header that carries it.
+    pub api_key: Option<(String, Secret)>,
+    /// Which variable the key came from (for `config show`).
+    pub api_key_env: Option<String>,
+}
+
+/// A settings problem: unknown profile, bad URL, bad number.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `--profile X` with no such profile.
+    #[error("profile '{name}' is not defined{where_}; available: {available}")]
+    UnknownProfile {
+        /// Asked-for name.
+        name: String,
+        /// " in FILE" or " (no config file)".
+        where_: String,
+        /// Known names.
+        available: String,
+    },
+    /// Not an http(s) URL.
+    #[error("invalid server URL '{value}' (from {source_}): {reason}")]
+    BadUrl {
+        /// The value (credentials stripped).
+        value: String,
+        /// Where it came from.
+        source_: Source,
+        /// Why.
+        reason: String,
+    },
+    /// A timeout that is not a positive number.
+    #[error("invalid timeout '{value}' (from {source_}): expected seconds, a positive number")]
+    BadTimeout {
+        /// The value.
+        value: String,
+        /// Where it came from.
+        source_: Source,
+    },
+    /// The profile names a key variable that is not set.
+    #[error("profile '{profile}' reads its API key from ${var}, which is not set")]
+    MissingKey {
+        /// Profile.
+        profile: String,
+        /// Variable name.
+        var: String,
+    },
+}
+
+fn pick<T>(
+    flag: Option<T>,
+    env_name: &str,
+    env_val: Option<T>,
+    profile: Option<(&str, Option<T>)>,
+) -> Option<(T, Source)> {
+    if let Some(v) = flag {
+        return Some((v, Source::Flag));
+    }
+    if let Some(v) = env_val {
+        return Some((v, Source::Env(env_name.to_string())));
+    }
+    if let Some((name, Some(v))) = profile {
+        return Some((v, Source::Profile(name.to_string())));
+    }
+    None
+}
+
+/// Applies the precedence rules. `config_path` is only used in error messages.
+pub fn resolve(
+    flags: &FlagSettings,
+    envs: &EnvSettings,
+    file: Option<&ConfigFile>,
+    config_path: Option<&std::path::Path>,
+) -> Result<Settings, SettingsError> {
+    let empty = ConfigFile::default();
+    let file_ref = file.unwrap_or(&empty);
+    let profile_name = flags
+        .profile
+        .clone()
+        .or_else(|| envs.get(env::PROFILE).map(str::to_string))
+        .or_else(|| file_ref.default_profile.clone());
+    let profile: Option<(&str, &Profile)> = match &profile_name {
+        None => None,
+        Some(name) => match file_ref.profiles.get(name) {
+            Some(p) => Some((name.as_str(), p)),
+            None => {
+                let available = if file_ref.profiles.is_empty() {
+                    "none".to_string()
+                } else {
+                    file_ref
+                        .profiles
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let where_ = match (file, config_path) {
+                    (Some(_), Some(p)) => format!(" in {}", p.display()),
+                    _ => match config_path {
+                        Some(p) => format!(" (no config file at {})", p.display()),
+                        None => " (no config file)".to_string(),
+                    },
+                };
+                return Err(SettingsError::UnknownProfile {
+                    name: name.clone(),
+                    where_,
+                    available,
+                });
+            }
+        },
+    };
+
+    let (url_str, url_source) = pick(
+        flags.url.clone(),
+        env::URL,
+        envs.get(env::URL).map(str::to_string),
+        profile.map(|(n, p)| (n, p.url.clone())),
+    )
+    .unwrap_or_else(|| (DEFAULT_URL.to_string(), Source::Default));
+    let url = parse_server_url(&url_str).map_err(|reason| SettingsError::BadUrl {
+        value: url::Url::parse(&url_str)
+            .map(|u| crate::secret::redact_url(&u))
+            .unwrap_or_else(|_| url_str.clone()),
+        source_: url_source.clone(),
+        reason,
+    })?;
+
+    let (output_dir, output_dir_source) = pick(
+        flags.output_dir.clone(),
+        env::OUTPUT_DIR,
+        envs.get(env::OUTPUT_DIR).map(PathBuf::from),
+        profile.map(|(n, p)| (n, p.output_dir.clone())),
+    )
+    .unwrap_or_else(|| (PathBuf::from(DEFAULT_OUTPUT_DIR), Source::Default));
+
+    let env_timeout = match envs.get(env::TIMEOUT) {
+        None => None,
+        Some(v) => Some(
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| SettingsError::BadTimeout {
+                    value: v.to_string(),
+                    source_: Source::Env(env::TIMEOUT.into()),
+                })?,
+        ),
+    };
+    let (timeout, timeout_source) = match pick(
+        flags.timeout,
+        env::TIMEOUT,
+        env_timeout,
+        profile.map(|(n, p)| (n, p.timeout)),
+    ) {
+        Some((t, src)) => {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(SettingsError::BadTimeout {
+                    value: t.to_string(),
+                    source_: src,
+                });
+            }
+            (Some(Duration::from_secs_f64(t)), src)
+        }
+        None => (None, Source::Default),
+    };
+
+    let headers = profile
+        .map(|(_, p)| {
+            p.headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Secret::new(v.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let (api_key, api_key_env) =
+        match profile.and_then(|(n, p)| p.api_key_env.clone().map(|v| (n, v, p))) {
+            Some((pname, var, p)) => match envs.get(&var) {
+                Some(k) => {
+                    let header = p
+                        .api_key_header
+                        .clone()
+                        .unwrap_or_else(|| "X-API-Key".into());
+                    (Some((header, Secret::new(k))), Some(var))
+                }
+                None => {
+                    return Err(SettingsError::MissingKey {
+                        profile: pname.to_string(),
+                        var,
+                    });
+                }
+            },
+            None => match envs.get(env::API_KEY) {
+                Some(k) => {
+                    let header = profile
+                        .and_then(|(_, p)| p.api_key_header.clone())
+                        .unwrap_or_else(|| "X-API-Key".into());
+                    (
+                        Some((header, Secret::new(k))),
+                        Some(env::API_KEY.to_string()),
+                    )
+                }
+                None => (None, None),
+            },
+        };
+
+    Ok(Settings {
+        profile: profile.map(|(n, _)| n.to_string()),
+        url,
+        url_source,
+        output_dir,
+        output_dir_source,
+        timeout,
+        timeout_source,
+        headers,
+        api_key,
+        api_key_env,
+    })
+}
+
+/// Accepts `http(s)://host[:port][/base]`, and a bare `host:port` as http.
+pub fn parse_server_url(s: &str) -> Result<url::Url, String> {
+    let s = s.trim();
+    let with_scheme = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("http://{s}")
+    };
+    let mut u = url::Url::parse(&with_scheme).map_err(|e| e.to_string())?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!(
+            "scheme must be http or https, not '{}'",
+            u.scheme()
+        ));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("no host".into());
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err("a server URL takes no query or fragment".into());
+    }
+    let path = u.path().trim_end_matches('/').to_string();
+    u.set_path(&path);
+    Ok(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+    use std::path::Path;
+
+    fn file() -> ConfigFile {
+        parse(
+            Path::new("c.toml"),
+            r#"
+default_profile = "a"
+[profiles.a]
+url = "http://a:1"
+output_dir = "/out/a"
+timeout = 10
+[profiles.b]
+url = "http://b:2"
+api_key_env = "B_KEY"
+[profiles.b.headers]
+X-Proxy-Token = "tok"
+"#,
+        )
+        .unwrap()
+    }
+
+    fn envs(pairs: &[(&str, &str)]) -> EnvSettings {
+        EnvSettings {
+            vars: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_without_config() {
+        let s = resolve(&FlagSettings::default(), &envs(&[]), None, None).unwrap();
+        assert_eq!(s.url.as_str(), "http://127.0.0.1:8188/");
+        assert_eq!(s.url_source, Source::Default);
+        assert_eq!(s.output_dir, PathBuf::from("outputs"));
+        assert!(s.timeout.is_none() && s.api_key.is_none() && s.profile.is_none());
+    }
+
+    #[test]
+    fn default_profile_applies() {
+        let f = file();
+        let s = resolve(&FlagSettings::default(), &envs(&[]), Some(&f), None).unwrap();
+        assert_eq!(s.profile.as_deref(), Some("a"));
+        assert_eq!(s.url.as_str(), "http://a:1/");
+        assert_eq!(s.url_source, Source::Profile("a".into()));
+        assert_eq!(s.timeout, Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn flag_beats_env_beats_profile() {
+        let f = file();
+        let e = envs(&[
+            ("COMFYCTL_URL", "http://env:3"),
+            ("COMFYCTL_OUTPUT_DIR", "/env"),
+        ]);
+        let s = resolve(&FlagSettings::default(), &e, Some(&f), None).unwrap();
+        assert_eq!(s.url.as_str(), "http://env:3/");
+        assert_eq!(s.url_source, Source::Env("COMFYCTL_URL".into()));
+        assert_eq!(s.output_dir, PathBuf::from("/env"));
+        let flags = FlagSettings {
+            url: Some("flag:4".into()),
+            timeout: Some(2.5),
+            ..Default::default()
+        };
+        let s = resolve(&flags, &e, Some(&f), None).unwrap();
+        assert_eq!(s.url.as_str(), "http://flag:4/");
+        assert_eq!(s.url_source, Source::Flag);
+        assert_eq!(s.timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(s.timeout_source, Source::Flag);
+    }
+
+    #[test]
+    fn profile_from_env_and_flag() {
+        let f = file();
+        let e = envs(&[("COMFYCTL_PROFILE", "b"), ("B_KEY", "k-123")]);
+        let s = resolve(&FlagSettings::default(), &e, Some(&f), None).unwrap();
+        assert_eq!(s.profile.as_deref(), Some("b"));
+        let (h, k) = s.api_key.unwrap();
+        assert_eq!((h.as_str(), k.expose()), ("X-API-Key", "k-123"));
+        assert_eq!(s.headers["X-Proxy-Token"].expose(), "tok");
+        let flags = FlagSettings {
+            profile: Some("a".into()),
+            ..Default::default()
+        };
+        let s = resolve(&flags, &e, Some(&f), None).unwrap();
+        assert_eq!(s.profile.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn unknown_profile_lists_known() {
+        let f = file();
+        let flags = FlagSettings {
+            profile: Some("zzz".into()),
+            ..Default::default()
+        };
+        let err = resolve(&flags, &envs(&[]), Some(&f), Some(Path::new("/c.toml"))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "profile 'zzz' is not defined in /c.toml; available: a, b"
+        );
+    }
+
+    #[test]
+    fn missing_key_var_is_an_error_without_the_value() {
+        let f = file();
+        let flags = FlagSettings {
+            profile: Some("b".into()),
+            ..Default::default()
+        };
+        let err = resolve(&flags, &envs(&[]), Some(&f), None).unwrap_err();
+        assert!(err.to_string().contains("$B_KEY"));
+    }
+
+    #[test]
+    fn bad_values() {
+        let flags = FlagSettings {
+            url: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&flags, &envs(&[]), None, None).is_err());
+        let e = envs(&[("COMFYCTL_TIMEOUT", "soon")]);
+        assert!(resolve(&FlagSettings::default(), &e, None, None).is_err());
+        let flags = FlagSettings {
+            timeout: Some(-1.0),
+            ..Default::default()
+        };
+        assert!(resolve(&flags, &envs(&[]), None, None).is_err());
+        let flags = FlagSettings {
+            url: Some("https://u:secretpw@h".into()),
+            ..Default::default()
+        };
+        let s = resolve(&flags, &envs(&[]), None, None).unwrap();
+        assert_eq!(s.url.password(), Some("secretpw"));
+    }
+
+    #[test]
+    fn url_forms() {
+        assert_eq!(
+            parse_server_url("localhost:8188").unwrap().as_str(),
+            "http://localhost:8188/"
+        );
+        assert_eq!(
+            parse_server_url("https://h/comfy/").unwrap().as_str(),
+            "https://h/comfy"
+        );
+        assert!(parse_server_url("http://h/?a=1").is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! API-format workflows: reading them, and changing inputs before submission.
+//! Never sees clap types, so it is tested directly.
+
+pub mod inject;
+pub mod parse;
+
+pub use inject::{SetArg, apply_sets, parse_set};
+pub use parse::{Workflow, load, parse_str};
+
+use std::path::PathBuf;
+
+/// Everything that can be wrong with a workflow or a `--set` before anything is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    /// The file could not be read.
+    #[error("cannot read workflow {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid JSON.
+    #[error("{source_name}:{line}:{column}: invalid JSON: {message}")]
+    Json {
+        /// File name or `<stdin>`.
+        source_name: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// A UI-format (editor-saved) workflow.
+    #[error(
+        "{source_name} is a UI-format workflow (as the editor saves it, with \"nodes\" and \"links\"); comfyctl run needs the API format"
+    )]
+    UiFormat {
+        /// File name.
+        source_name: String,
+    },
+    /// Valid JSON but not a workflow.
+    #[error("{source_name} is not an API-format workflow: {reason}")]
+    NotAWorkflow {
+        /// File name.
+        source_name: String,
+        /// Why.
+        reason: String,
+    },
+    /// `--set` syntax.
+    #[error("invalid {flag} '{arg}': {reason}")]
+    BadSet {
+        /// `--set` or `--set-json`.
+        flag: &'static str,
+        /// The argument as given.
+        arg: String,
+        /// Why.
+        reason: String,
+    },
+    /// No such node.
+    #[error("no node '{node}' in the workflow; nodes: {available}")]
+    UnknownNode {
+        /// What was asked for.
+        node: String,
+        /// `id (class)` list.
+        available: String,
+    },
+    /// A title that matches several nodes.
+    #[error("'{node}' is the title of several nodes ({ids}); use the node id")]
+    AmbiguousNode {
+        /// The title.
+        node: String,
+        /// Matching ids.
+        ids: String,
+    },
+    /// No such input on that node.
+    #[error("node {node} ({class_type}) has no input '{input}'; inputs: {available}")]
+    UnknownInput {
+        /// Node id.
+        node: String,
+        /// Its class.
+        class_type: String,
+        /// What was asked for.
+        input: String,
+        /// Known inputs.
+        available: String,
+    },
+    /// The input is wired to another node.
+    #[error(
+        "input '{input}' of node {node} ({class_type}) is linked to output {from_output} of node {from_node} ({from_class}); setting a literal would cut that link"
+    )]
+    LinkedInput {
+        /// Node id.
+        node: String,
+        /// Its class.
+        class_type: String,
+        /// Input name.
+        input: String,
+        /// Upstream node id.
+        from_node: String,
+        /// Upstream class.
+        from_class: String,
+        /// Upstream output index.
+        from_output: String,
+    },
+    /// A value that does not fit the input's type.
+    #[error("input '{input}' of node {node} ({class_type}) holds {expected}; '{value}' is not one")]
+    BadValue {
+        /// Node id.
+        node: String,
+        /// Its class.
+        class_type: String,
+        /// Input name.
+        input: String,
+        /// Given text.
+        value: String,
+        /// "an integer", "a number", …
+        expected: &'static str,
+    },
+}
