@@ -159,17 +159,21 @@ impl Printer {
 
     /// Writes one JSON value as a single line on stdout (no colour, ever).
     pub fn json_line(&self, value: &serde_json::Value) -> io::Result<()> {
+        // Serialise first so a closed stdout surfaces as io::ErrorKind::BrokenPipe, not as a
+        // serde error wrapping it.
+        let mut buf = serde_json::to_vec(value).map_err(io::Error::other)?;
+        buf.push(b'\n');
         let mut out = io::stdout().lock();
-        serde_json::to_writer(&mut out, value).map_err(io::Error::other)?;
-        out.write_all(b"\n")?;
+        out.write_all(&buf)?;
         out.flush()
     }
 
     /// Pretty JSON document on stdout.
     pub fn json_pretty(&self, value: &serde_json::Value) -> io::Result<()> {
+        let mut buf = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+        buf.push(b'\n');
         let mut out = io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::other)?;
-        out.write_all(b"\n")?;
+        out.write_all(&buf)?;
         out.flush()
     }
 }

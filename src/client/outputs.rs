@@ -420,7 +420,11 @@ async fn download_once(
         reason,
     };
     let resp = tokio::select! {
-        r = get_following_redirects(server, url.clone()) => r.map_err(|e| (e, true))?,
+        r = get_following_redirects(server, url.clone()) => r.map_err(|e| match e {
+            // Mid-run the server was reachable a moment ago: call it a failed download.
+            ClientError::Connect { reason, .. } => (dl_err(format!("request failed: {reason}")), true),
+            other => (other, true),
+        })?,
         _ = cancel.cancelled() => return Err((ClientError::Cancelled, false)),
     };
     let status = resp.status();

@@ -1,1 +1,4 @@
+//! Integration tests: the real binary against the fake ComfyUI server over real sockets.
 
+mod common;
+mod run;

@@ -1,0 +1,78 @@
+//! The test suite's fake ComfyUI server, runnable on its own for trying comfyctl by hand and for
+//! benchmarks:
+//!
+//!     cargo run --example fake_comfyui -- --port 8188
+//!     comfyctl run workflows/sd15_txt2img_tiny.json --url http://127.0.0.1:8188
+//!
+//! Flags: --port N, --old (imitate 0.3.64), --step-delay-ms N, --fail-class CLASS,
+//! --drop-ws-after N, --output-size BYTES, --view-truncate N, --fail-next KIND:COUNT:STATUS.
+
+#[path = "../tests/it/common/fake_server.rs"]
+mod fake_server;
+
+use fake_server::{FakeOptions, Version, serve};
+use std::time::Duration;
+
+fn main() {
+    let mut opts = FakeOptions {
+        port: 8188,
+        step_delay: Duration::from_millis(50),
+        ..Default::default()
+    };
+    let mut args = std::env::args().skip(1);
+    let usage = || -> ! {
+        eprintln!(
+            "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS]"
+        );
+        std::process::exit(2)
+    };
+    while let Some(a) = args.next() {
+        let mut val = || args.next().unwrap_or_else(|| usage());
+        match a.as_str() {
+            "--port" => opts.port = val().parse().unwrap_or_else(|_| usage()),
+            "--old" => opts.version = Version::V0_3_64,
+            "--step-delay-ms" => {
+                opts.step_delay = Duration::from_millis(val().parse().unwrap_or_else(|_| usage()))
+            }
+            "--fail-class" => opts.faults.fail_class = Some(val()),
+            "--drop-ws-after" => {
+                opts.faults.ws_drop_after = Some(val().parse().unwrap_or_else(|_| usage()))
+            }
+            "--output-size" => {
+                opts.faults.output_size = Some(val().parse().unwrap_or_else(|_| usage()))
+            }
+            "--view-truncate" => {
+                opts.faults.view_truncate = val().parse().unwrap_or_else(|_| usage())
+            }
+            "--fail-next" => {
+                let v = val();
+                let parts: Vec<&str> = v.split(':').collect();
+                let [kind, count, status] = parts.as_slice() else {
+                    usage()
+                };
+                opts.faults.fail_next.insert(
+                    kind.to_string(),
+                    (
+                        count.parse().unwrap_or_else(|_| usage()),
+                        status.parse().unwrap_or_else(|_| usage()),
+                    ),
+                );
+            }
+            "-h" | "--help" => usage(),
+            _ => usage(),
+        }
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let (addr, _shared, fut) = serve(opts).await;
+        eprintln!("fake ComfyUI listening on http://{addr}");
+        tokio::select! {
+            _ = fut => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    });
+}

@@ -1,0 +1,1623 @@
+//! A fake ComfyUI server for tests and benchmarks: HTTP and WebSocket on one real port, speaking
+//! the protocol as recorded from real servers (tests/fixtures): message order, binary preview
+//! frames, exact 400 bodies, history shapes, `/view` rules. Validation and execution are
+//! simulated from the real `/object_info`; faults can be scripted per test.
+#![allow(dead_code)]
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{
+        Multipart, Path, Query, State,
+        ws::{Message, WebSocket, WebSocketUpgrade},
+    },
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{Notify, mpsc};
+
+const OBJECT_INFO_NEW: &[u8] =
+    include_bytes!("../../fixtures/real-comfyui-0.26.0/object_info.json");
+const OBJECT_INFO_OLD: &[u8] =
+    include_bytes!("../../fixtures/real-comfyui-0.3.64/object_info.json");
+const SYSTEM_STATS_NEW: &[u8] =
+    include_bytes!("../../fixtures/real-comfyui-0.26.0/system_stats.json");
+const SYSTEM_STATS_OLD: &[u8] =
+    include_bytes!("../../fixtures/real-comfyui-0.3.64/system_stats.json");
+const FEATURES_NEW: &[u8] = include_bytes!("../../fixtures/real-comfyui-0.26.0/features.json");
+const FRAME_TYPE1: &[u8] =
+    include_bytes!("../../fixtures/real-comfyui-0.26.0/frames/sample-000.bin");
+const OUTPUT_PNG: &[u8] =
+    include_bytes!("../../fixtures/real-comfyui-0.26.0/transcripts/sample_output.png");
+const INPUT_PNG: &[u8] =
+    include_bytes!("../../fixtures/real-comfyui-0.26.0/transcripts/invert_output.png");
+
+/// Which recorded server to imitate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// 0.26.0: UUID-only client prompt ids, richer feature flags, /api/jobs era.
+    V0_26,
+    /// 0.3.64: any client prompt id accepted.
+    V0_3_64,
+}
+
+/// Misbehaviour to script. Counters are consumed as they fire.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Close the next WebSocket connection abruptly after it has been sent this many messages.
+    pub ws_drop_after: Option<usize>,
+    /// Refuse this many WebSocket upgrades (503).
+    pub ws_refuse: usize,
+    /// Route kind (`prompt`, `history`, `queue`, `view`, `upload`, `object_info`) → (count, status).
+    pub fail_next: HashMap<String, (usize, u16)>,
+    /// Cut this many `/view` bodies halfway (Content-Length promises more).
+    pub view_truncate: usize,
+    /// Delay between 64 KiB `/view` chunks.
+    pub view_chunk_delay: Option<Duration>,
+    /// Send `/view` headers and the first chunk, then nothing.
+    pub view_stall: bool,
+    /// Nodes of this class fail during execution.
+    pub fail_class: Option<String>,
+    /// Extra file items added to every output node's `images` (hostile names).
+    pub extra_outputs: Vec<Value>,
+    /// Size in bytes of generated outputs (default: the recorded PNG).
+    pub output_size: Option<u64>,
+    /// The server "restarts" during the next run: queue and history vanish, sockets drop.
+    pub lose_job: bool,
+    /// Write history this long after `execution_success` (0.26 writes it before `executing null`).
+    pub history_delay: Option<Duration>,
+    /// Send an `ExecutionBlocked` error (not terminal) before the first node.
+    pub execution_blocked: bool,
+    /// Send progress/text with no prompt id, as pre-2024 servers did.
+    pub legacy_messages: bool,
+}
+
+#[derive(Clone)]
+enum FileData {
+    Bytes(Arc<Vec<u8>>),
+    Synthetic(u64),
+}
+
+enum WsOut {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+struct Socket {
+    conn_id: u64,
+    tx: mpsc::UnboundedSender<WsOut>,
+    preview_metadata: bool,
+}
+
+struct QueueItem {
+    number: f64,
+    prompt_id: String,
+    prompt: Map<String, Value>,
+    extra_data: Value,
+    outputs: Vec<String>,
+}
+
+impl QueueItem {
+    fn as_json(&self) -> Value {
+        json!([
+            self.number,
+            self.prompt_id,
+            self.prompt,
+            self.extra_data,
+            self.outputs
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    queue: VecDeque<QueueItem>,
+    running: Option<QueueItem>,
+    running_node: Option<String>,
+    interrupt: bool,
+    history: Vec<(String, Value)>,
+    files: HashMap<(String, String, String), FileData>,
+    counters: HashMap<(String, String), u32>,
+    sockets: HashMap<String, Socket>,
+    next_conn: u64,
+    number: u64,
+    cache: HashMap<String, Option<Value>>,
+    requests: Vec<String>,
+    faults: Faults,
+    input_files: Vec<String>,
+}
+
+pub struct Shared {
+    version: Version,
+    step_delay: Duration,
+    inner: Mutex<Inner>,
+    wake: Notify,
+    object_info: Value,
+}
+
+/// Options for starting a fake server.
+#[derive(Debug, Clone)]
+pub struct FakeOptions {
+    /// Which server to imitate.
+    pub version: Version,
+    /// Delay per simulated node and sampling step.
+    pub step_delay: Duration,
+    /// Initial faults.
+    pub faults: Faults,
+    /// Port (0 = any free port).
+    pub port: u16,
+}
+
+impl Default for FakeOptions {
+    fn default() -> Self {
+        FakeOptions {
+            version: Version::V0_26,
+            step_delay: Duration::from_millis(5),
+            faults: Faults::default(),
+            port: 0,
+        }
+    }
+}
+
+/// A running fake server; stops when dropped.
+pub struct FakeServer {
+    /// Bound address.
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeServer {
+    /// Starts on its own thread and runtime.
+    pub fn start(opts: FakeOptions) -> FakeServer {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let (addr, shared, fut) = serve(opts).await;
+                tx.send((addr, shared)).unwrap();
+                tokio::select! {
+                    _ = fut => {}
+                    _ = stop_rx => {}
+                }
+            });
+            rt.shutdown_timeout(Duration::from_millis(100));
+        });
+        let (addr, shared) = rx.recv().expect("fake server started");
+        FakeServer {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes the faults.
+    pub fn faults(&self, f: impl FnOnce(&mut Faults)) {
+        f(&mut self.shared.inner.lock().unwrap().faults);
+    }
+
+    /// Every request so far as `METHOD /path?query`.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Prompt ids in history, oldest first.
+    pub fn history_ids(&self) -> Vec<String> {
+        self.shared
+            .inner
+            .lock()
+            .unwrap()
+            .history
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// The history entry of a prompt.
+    pub fn history_entry(&self, id: &str) -> Option<Value> {
+        self.shared
+            .inner
+            .lock()
+            .unwrap()
+            .history
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Ids running or pending.
+    pub fn queued_ids(&self) -> Vec<String> {
+        let i = self.shared.inner.lock().unwrap();
+        i.running
+            .iter()
+            .chain(i.queue.iter())
+            .map(|q| q.prompt_id.clone())
+            .collect()
+    }
+
+    /// Adds a file the server can serve.
+    pub fn add_file(&self, file_type: &str, subfolder: &str, name: &str, data: Vec<u8>) {
+        self.shared.inner.lock().unwrap().files.insert(
+            (file_type.into(), subfolder.into(), name.into()),
+            FileData::Bytes(Arc::new(data)),
+        );
+    }
+
+    /// The bytes of the recorded output PNG the server produces by default.
+    pub fn default_output() -> &'static [u8] {
+        OUTPUT_PNG
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Binds and returns the serving future (for the example binary and `FakeServer`).
+pub async fn serve(
+    opts: FakeOptions,
+) -> (
+    SocketAddr,
+    Arc<Shared>,
+    impl std::future::Future<Output = ()>,
+) {
+    let object_info: Value = serde_json::from_slice(match opts.version {
+        Version::V0_26 => OBJECT_INFO_NEW,
+        Version::V0_3_64 => OBJECT_INFO_OLD,
+    })
+    .unwrap();
+    let mut inner = Inner {
+        faults: opts.faults,
+        ..Default::default()
+    };
+    inner.input_files = vec!["example.png".into()];
+    inner.files.insert(
+        ("input".into(), String::new(), "example.png".into()),
+        FileData::Bytes(Arc::new(INPUT_PNG.to_vec())),
+    );
+    let shared = Arc::new(Shared {
+        version: opts.version,
+        step_delay: opts.step_delay,
+        inner: Mutex::new(inner),
+        wake: Notify::new(),
+        object_info,
+    });
+    let routes = Router::new()
+        .route("/ws", get(ws_handler))
+        .route("/prompt", post(post_prompt).get(get_prompt))
+        .route("/queue", get(get_queue).post(post_queue))
+        .route("/interrupt", post(post_interrupt))
+        .route("/history", get(get_history).post(post_history))
+        .route("/history/{id}", get(get_history_one))
+        .route("/view", get(get_view))
+        .route("/upload/image", post(post_upload))
+        .route("/object_info", get(get_object_info))
+        .route("/object_info/{cls}", get(get_object_info_one))
+        .route("/system_stats", get(get_system_stats))
+        .route("/features", get(get_features))
+        .route("/models", get(get_models))
+        .route("/models/{folder}", get(get_models_folder))
+        .route("/embeddings", get(|| async { axum::Json(json!([])) }));
+    // Every route is also served under /api (protocol §1.1).
+    let app = Router::new()
+        .merge(routes.clone())
+        .nest("/api", routes)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            log_request,
+        ))
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(worker(shared.clone()));
+    let fut = async move {
+        let _ = axum::serve(listener, app).await;
+    };
+    (addr, shared, fut)
+}
+
+async fn log_request(
+    State(s): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let line = format!(
+        "{} {}",
+        req.method(),
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    let kind = route_kind(req.uri().path());
+    let fail = {
+        let mut i = s.inner.lock().unwrap();
+        i.requests.push(line);
+        match i.faults.fail_next.get_mut(kind) {
+            Some((n, status)) if *n > 0 => {
+                *n -= 1;
+                Some(*status)
+            }
+            _ => None,
+        }
+    };
+    if let Some(status) = fail {
+        // aiohttp's plain-text 500 body.
+        return (
+            StatusCode::from_u16(status).unwrap(),
+            "500 Internal Server Error\n\nServer got itself in trouble",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn route_kind(path: &str) -> &'static str {
+    let p = path.strip_prefix("/api").unwrap_or(path);
+    if p.starts_with("/prompt") {
+        "prompt"
+    } else if p.starts_with("/history") {
+        "history"
+    } else if p.starts_with("/queue") {
+        "queue"
+    } else if p.starts_with("/view") {
+        "view"
+    } else if p.starts_with("/upload") {
+        "upload"
+    } else if p.starts_with("/object_info") {
+        "object_info"
+    } else if p.starts_with("/ws") {
+        "ws"
+    } else if p.starts_with("/interrupt") {
+        "interrupt"
+    } else {
+        "other"
+    }
+}
+
+// ---------------------------------------------------------------- WebSocket
+
+fn send_to(inner: &Inner, sid: Option<&str>, msg: &Value) {
+    let text = msg.to_string();
+    match sid {
+        Some(sid) => {
+            if let Some(s) = inner.sockets.get(sid) {
+                let _ = s.tx.send(WsOut::Text(text));
+            }
+        }
+        None => {
+            for s in inner.sockets.values() {
+                let _ = s.tx.send(WsOut::Text(text.clone()));
+            }
+        }
+    }
+}
+
+fn broadcast_status(inner: &Inner) {
+    let n = inner.queue.len() + usize::from(inner.running.is_some());
+    send_to(
+        inner,
+        None,
+        &json!({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": n}}}}),
+    );
+}
+
+async fn ws_handler(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    {
+        let mut i = s.inner.lock().unwrap();
+        if i.faults.ws_refuse > 0 {
+            i.faults.ws_refuse -= 1;
+            return (StatusCode::SERVICE_UNAVAILABLE, "").into_response();
+        }
+    }
+    let sid = q
+        .get("clientId")
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    ws.on_upgrade(move |socket| ws_session(s, sid, socket))
+}
+
+async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (conn_id, drop_after) = {
+        let mut i = s.inner.lock().unwrap();
+        i.next_conn += 1;
+        let conn_id = i.next_conn;
+        let drop_after = i.faults.ws_drop_after.take();
+        let n = i.queue.len() + usize::from(i.running.is_some());
+        let _ = tx.send(WsOut::Text(
+            json!({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": n}}, "sid": sid}}).to_string(),
+        ));
+        // Reconnect replay: the executing node, without prompt_id (protocol §3.1).
+        if let (Some(r), Some(node)) = (&i.running, &i.running_node)
+            && r.extra_data.get("client_id").and_then(Value::as_str) == Some(sid.as_str())
+        {
+            let _ = tx.send(WsOut::Text(
+                json!({"type": "executing", "data": {"node": node}}).to_string(),
+            ));
+        }
+        i.sockets.insert(
+            sid.clone(),
+            Socket {
+                conn_id,
+                tx,
+                preview_metadata: false,
+            },
+        );
+        (conn_id, drop_after)
+    };
+    let mut sent = 0usize;
+    let mut got_first_text = false;
+    loop {
+        tokio::select! {
+            out = rx.recv() => {
+                let Some(out) = out else { break };
+                if drop_after.is_some_and(|n| sent >= n) {
+                    break; // abrupt: no close frame
+                }
+                let r = match out {
+                    WsOut::Text(t) => socket.send(Message::Text(t.into())).await,
+                    WsOut::Binary(b) => socket.send(Message::Binary(b.into())).await,
+                };
+                if r.is_err() { break; }
+                sent += 1;
+                if drop_after.is_some_and(|n| sent >= n) {
+                    break;
+                }
+            }
+            msg = socket.recv() => {
+                match msg {
+                    Some(Ok(Message::Text(t))) if !got_first_text => {
+                        let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { continue };
+                        got_first_text = true;
+                        if v.get("type").and_then(Value::as_str) == Some("feature_flags") {
+                            let mut i = s.inner.lock().unwrap();
+                            let wants = v.pointer("/data/supports_preview_metadata").and_then(Value::as_bool) == Some(true);
+                            if let Some(sock) = i.sockets.get_mut(&sid).filter(|x| x.conn_id == conn_id) {
+                                sock.preview_metadata = wants;
+                                let _ = sock.tx.send(WsOut::Text(json!({"type": "feature_flags", "data": server_features(s.version)}).to_string()));
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                        let _ = socket.send(Message::Close(None)).await;
+                        break;
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+        }
+    }
+    // Like the real server: pop the sid unconditionally, even if a newer socket took it over.
+    s.inner.lock().unwrap().sockets.remove(&sid);
+}
+
+fn server_features(v: Version) -> Value {
+    match v {
+        Version::V0_26 => serde_json::from_slice(FEATURES_NEW).unwrap(),
+        Version::V0_3_64 => {
+            json!({"supports_preview_metadata": true, "max_upload_size": 104857600})
+        }
+    }
+}
+
+// ---------------------------------------------------------------- validation
+
+fn is_uuid_lower(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok_and(|u| u.hyphenated().to_string() == s)
+}
+
+fn err(kind: &str, message: &str, details: &str, extra: Value) -> Value {
+    json!({"type": kind, "message": message, "details": details, "extra_info": extra})
+}
+
+fn python_list(items: &[Value]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => format!("'{s}'"),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Returns Ok((outputs to run, node_errors)) or Err(400 body).
+fn validate(
+    s: &Shared,
+    inner: &Inner,
+    prompt: &Map<String, Value>,
+) -> Result<(Vec<String>, Map<String, Value>), Value> {
+    let info = s.object_info.as_object().unwrap();
+    for (id, node) in prompt {
+        let title = node.pointer("/_meta/title").and_then(Value::as_str);
+        match node.get("class_type").and_then(Value::as_str) {
+            None => {
+                let t = title
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("ID #{id}"));
+                return Err(
+                    json!({"error": err("missing_node_type", &format!("Node '{t}' has no class_type. The workflow may be corrupted or a custom node may be missing."), &format!("Node ID '#{id}'"), json!({"node_id": id, "class_type": null, "node_title": t})), "node_errors": {}}),
+                );
+            }
+            Some(c) if !info.contains_key(c) => {
+                let t = title.unwrap_or(c);
+                return Err(
+                    json!({"error": err("missing_node_type", &format!("Node '{t}' not found. The custom node may not be installed."), &format!("Node ID '#{id}'"), json!({"node_id": id, "class_type": c, "node_title": t})), "node_errors": {}}),
+                );
+            }
+            _ => {}
+        }
+    }
+    let outputs: Vec<String> = prompt
+        .iter()
+        .filter(|(_, n)| {
+            info[n["class_type"].as_str().unwrap()]
+                .get("output_node")
+                .and_then(Value::as_bool)
+                == Some(true)
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    if outputs.is_empty() {
+        return Err(
+            json!({"error": err("prompt_no_outputs", "Prompt has no outputs", "", json!({})), "node_errors": {}}),
+        );
+    }
+    // Per-node errors.
+    let mut errors: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for (id, node) in prompt {
+        let class = node["class_type"].as_str().unwrap();
+        let def = &info[class];
+        let inputs = node
+            .get("inputs")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut errs = Vec::new();
+        for section in ["required", "optional"] {
+            let Some(spec) = def
+                .pointer(&format!("/input/{section}"))
+                .and_then(Value::as_object)
+            else {
+                continue;
+            };
+            for (name, cfg) in spec {
+                let Some(v) = inputs.get(name) else {
+                    if section == "required" {
+                        errs.push(err(
+                            "required_input_missing",
+                            "Required input is missing",
+                            name,
+                            json!({"input_name": name}),
+                        ));
+                    }
+                    continue;
+                };
+                if v.is_array() && v.as_array().unwrap().len() == 2 && v[0].is_string() {
+                    if !prompt.contains_key(v[0].as_str().unwrap()) {
+                        errs.push(err(
+                            "bad_linked_input",
+                            "Bad linked input, must be a length-2 list of [string, int]",
+                            name,
+                            json!({"input_name": name, "input_config": cfg, "received_value": v}),
+                        ));
+                    }
+                    continue;
+                }
+                let kind = &cfg[0];
+                let opts = cfg.get(1).cloned().unwrap_or(json!({}));
+                if class == "LoadImage" && name == "image" {
+                    let f = v.as_str().unwrap_or("");
+                    if !inner.input_files.iter().any(|x| x == f) {
+                        errs.push(err(
+                            "custom_validation_failed",
+                            "Custom validation failed for node",
+                            &format!("image - Invalid image file: {f}"),
+                            json!({"input_name": name}),
+                        ));
+                    }
+                    continue;
+                }
+                match kind {
+                    Value::String(t) if t == "INT" || t == "FLOAT" => {
+                        let Some(x) = v.as_f64() else {
+                            errs.push(err("invalid_input_type", &format!("Failed to convert an input value to a {t} value"), &format!("{name}, {v}"), json!({"input_name": name, "input_config": cfg, "received_value": v})));
+                            continue;
+                        };
+                        let shown = if t == "INT" {
+                            format!("{}", x as i64)
+                        } else {
+                            format!("{x}")
+                        };
+                        if let Some(min) = opts.get("min").and_then(Value::as_f64)
+                            && x < min
+                        {
+                            errs.push(err("value_smaller_than_min", &format!("Value {shown} smaller than min of {}", opts["min"]), name, json!({"input_name": name, "input_config": cfg, "received_value": v})));
+                        }
+                        if let Some(max) = opts.get("max").and_then(Value::as_f64)
+                            && x > max
+                        {
+                            errs.push(err("value_bigger_than_max", &format!("Value {shown} bigger than max of {}", opts["max"]), name, json!({"input_name": name, "input_config": cfg, "received_value": v})));
+                        }
+                    }
+                    Value::Array(list) => {
+                        let list: Vec<Value> = if name == "ckpt_name" {
+                            vec![json!("tiny-random-sd15.safetensors")]
+                        } else {
+                            list.clone()
+                        };
+                        if !list.contains(v) {
+                            let cfg_shown = if list.len() > 20 {
+                                Value::Null
+                            } else {
+                                json!([list, opts])
+                            };
+                            errs.push(err("value_not_in_list", "Value not in list", &format!("{name}: '{}' not in {}", v.as_str().map(str::to_string).unwrap_or(v.to_string()), python_list(&list)), json!({"input_name": name, "input_config": cfg_shown, "received_value": v})));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !errs.is_empty() {
+            errors.insert(id.clone(), errs);
+        }
+    }
+    // An output is valid when it and everything upstream is.
+    fn upstream(prompt: &Map<String, Value>, id: &str, seen: &mut HashSet<String>) {
+        if !seen.insert(id.to_string()) {
+            return;
+        }
+        if let Some(inputs) = prompt
+            .get(id)
+            .and_then(|n| n.get("inputs"))
+            .and_then(Value::as_object)
+        {
+            for v in inputs.values() {
+                if let Some(a) = v.as_array()
+                    && a.len() == 2
+                    && let Some(src) = a[0].as_str()
+                {
+                    upstream(prompt, src, seen);
+                }
+            }
+        }
+    }
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for o in &outputs {
+        let mut seen = HashSet::new();
+        upstream(prompt, o, &mut seen);
+        if seen.iter().any(|n| errors.contains_key(n)) {
+            bad.push(o.clone());
+        } else {
+            good.push(o.clone());
+        }
+    }
+    let mut node_errors = Map::new();
+    for (id, errs) in errors {
+        node_errors.insert(id.clone(), json!({"errors": errs, "dependent_outputs": bad, "class_type": prompt[&id]["class_type"]}));
+    }
+    if good.is_empty() {
+        return Err(
+            json!({"error": err("prompt_outputs_failed_validation", "Prompt outputs failed validation", "", json!({})), "node_errors": node_errors}),
+        );
+    }
+    Ok((good, node_errors))
+}
+
+// ---------------------------------------------------------------- HTTP handlers
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+async fn post_prompt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+        )
+            .into_response();
+    };
+    let mut i = s.inner.lock().unwrap();
+    i.number += 1;
+    let number = i.number - 1;
+    let Some(prompt) = v.get("prompt").and_then(Value::as_object).cloned() else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": err("no_prompt", "No prompt provided", "No prompt provided", json!({})), "node_errors": {}}),
+        );
+    };
+    let prompt_id = match v.get("prompt_id") {
+        None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
+        Some(p) => {
+            let p = match p {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if s.version == Version::V0_26 && !is_uuid_lower(&p) {
+                return json_response(
+                    StatusCode::BAD_REQUEST,
+                    &json!({"error": {"type": "invalid_prompt_id", "message": "prompt_id must be a valid UUID", "details": "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one", "extra_info": {}}, "node_errors": {}}),
+                );
+            }
+            p
+        }
+    };
+    match validate(&s, &i, &prompt) {
+        Err(body) => json_response(StatusCode::BAD_REQUEST, &body),
+        Ok((outputs, node_errors)) => {
+            let mut extra = v
+                .get("extra_data")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or(json!({}));
+            if let Some(obj) = extra.as_object_mut() {
+                obj.remove("api_key_comfy_org");
+                obj.remove("auth_token_comfy_org");
+            }
+            if let Some(c) = v.get("client_id") {
+                extra["client_id"] = c.clone();
+            }
+            extra["create_time"] = json!(now_ms());
+            i.queue.push_back(QueueItem {
+                number: number as f64,
+                prompt_id: prompt_id.clone(),
+                prompt,
+                extra_data: extra,
+                outputs,
+            });
+            broadcast_status(&i);
+            drop(i);
+            s.wake.notify_one();
+            json_response(
+                StatusCode::OK,
+                &json!({"prompt_id": prompt_id, "number": number, "node_errors": node_errors}),
+            )
+        }
+    }
+}
+
+async fn get_prompt(State(s): State<Arc<Shared>>) -> Response {
+    let i = s.inner.lock().unwrap();
+    let n = i.queue.len() + usize::from(i.running.is_some());
+    json_response(
+        StatusCode::OK,
+        &json!({"exec_info": {"queue_remaining": n}}),
+    )
+}
+
+async fn get_queue(State(s): State<Arc<Shared>>) -> Response {
+    let i = s.inner.lock().unwrap();
+    let running: Vec<Value> = i.running.iter().map(QueueItem::as_json).collect();
+    let pending: Vec<Value> = i.queue.iter().map(QueueItem::as_json).collect();
+    json_response(
+        StatusCode::OK,
+        &json!({"queue_running": running, "queue_pending": pending}),
+    )
+}
+
+async fn post_queue(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+        )
+            .into_response();
+    };
+    let mut i = s.inner.lock().unwrap();
+    if v.get("clear").and_then(Value::as_bool) == Some(true) {
+        i.queue.clear();
+    }
+    if let Some(ids) = v.get("delete").and_then(Value::as_array) {
+        let ids: Vec<&str> = ids.iter().filter_map(Value::as_str).collect();
+        i.queue.retain(|q| !ids.contains(&q.prompt_id.as_str()));
+    }
+    broadcast_status(&i);
+    StatusCode::OK.into_response()
+}
+
+async fn post_interrupt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let target = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+        v.get("prompt_id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let mut i = s.inner.lock().unwrap();
+    let running = i.running.as_ref().map(|r| r.prompt_id.clone());
+    if running.is_some() && (target.is_none() || target == running) {
+        i.interrupt = true;
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn get_history(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let i = s.inner.lock().unwrap();
+    let max = q.get("max_items").map(|m| m.parse::<usize>());
+    let offset = q.get("offset").map(|m| m.parse::<usize>());
+    if matches!(max, Some(Err(_))) || matches!(offset, Some(Err(_))) {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+        )
+            .into_response();
+    }
+    let all = &i.history;
+    let slice: &[(String, Value)] = match (max.map(Result::unwrap), offset.map(Result::unwrap)) {
+        (Some(m), None) => &all[all.len().saturating_sub(m)..],
+        (m, Some(o)) => {
+            let o = o.min(all.len());
+            let end = m.map(|m| (o + m).min(all.len())).unwrap_or(all.len());
+            &all[o..end]
+        }
+        (None, None) => &all[..],
+    };
+    let map: Map<String, Value> = slice.iter().cloned().collect();
+    json_response(StatusCode::OK, &Value::Object(map))
+}
+
+async fn post_history(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+        )
+            .into_response();
+    };
+    let mut i = s.inner.lock().unwrap();
+    if v.get("clear").and_then(Value::as_bool) == Some(true) {
+        i.history.clear();
+    }
+    if let Some(ids) = v.get("delete").and_then(Value::as_array) {
+        let ids: Vec<&str> = ids.iter().filter_map(Value::as_str).collect();
+        i.history.retain(|(k, _)| !ids.contains(&k.as_str()));
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn get_history_one(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let i = s.inner.lock().unwrap();
+    let v = match i.history.iter().find(|(k, _)| *k == id) {
+        Some((k, e)) => json!({ k: e }),
+        None => json!({}),
+    };
+    json_response(StatusCode::OK, &v)
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "flac" => "audio/flac",
+        "wav" => "audio/x-wav",
+        "json" => "application/json",
+        "txt" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn get_view(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(filename) = q.get("filename") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (filename, file_type) = match filename.rsplit_once(' ') {
+        Some((f, t @ ("[output]" | "[input]" | "[temp]"))) => {
+            (f.to_string(), t.trim_matches(['[', ']']).to_string())
+        }
+        _ => (
+            filename.clone(),
+            q.get("type").cloned().unwrap_or_else(|| "output".into()),
+        ),
+    };
+    if filename.is_empty() || filename.starts_with('/') || filename.contains("..") {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    if !["output", "input", "temp"].contains(&file_type.as_str()) {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let subfolder = q.get("subfolder").cloned().unwrap_or_default();
+    let mut depth: i32 = 0;
+    for c in subfolder.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        if depth < 0 || subfolder.starts_with('/') {
+            return StatusCode::FORBIDDEN.into_response();
+        }
+    }
+    let base = filename.rsplit('/').next().unwrap().to_string();
+    let (data, truncate, stall, delay) = {
+        let mut i = s.inner.lock().unwrap();
+        let Some(d) = i
+            .files
+            .get(&(
+                file_type.clone(),
+                subfolder.trim_matches('/').to_string(),
+                base.clone(),
+            ))
+            .cloned()
+        else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let truncate = if i.faults.view_truncate > 0 {
+            i.faults.view_truncate -= 1;
+            true
+        } else {
+            false
+        };
+        (d, truncate, i.faults.view_stall, i.faults.view_chunk_delay)
+    };
+    let len = match &data {
+        FileData::Bytes(b) => b.len() as u64,
+        FileData::Synthetic(n) => *n,
+    };
+    let limit = if truncate { len / 2 } else { len };
+    let stream = async_stream_body(data, limit, truncate, stall, delay);
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, content_type(&base))
+        .header(header::CONTENT_LENGTH, len)
+        .header(header::CONTENT_DISPOSITION, format!("filename=\"{base}\""))
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+fn async_stream_body(
+    data: FileData,
+    limit: u64,
+    truncate: bool,
+    stall: bool,
+    delay: Option<Duration>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    const CHUNK: u64 = 64 * 1024;
+    futures_util::stream::unfold((0u64, false), move |(pos, done)| {
+        let data = data.clone();
+        async move {
+            if done {
+                return None;
+            }
+            if pos >= limit {
+                if truncate {
+                    // Let the bytes so far reach the client before cutting the connection.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    return Some((Err(std::io::Error::other("connection cut")), (pos, true)));
+                }
+                return None;
+            }
+            if stall && pos > 0 {
+                std::future::pending::<()>().await;
+            }
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            let n = CHUNK.min(limit - pos);
+            let chunk = match &data {
+                FileData::Bytes(b) => Bytes::copy_from_slice(&b[pos as usize..(pos + n) as usize]),
+                FileData::Synthetic(_) => Bytes::from(vec![(pos / CHUNK) as u8; n as usize]),
+            };
+            Some((Ok(chunk), (pos + n, false)))
+        }
+    })
+}
+
+async fn post_upload(State(s): State<Arc<Shared>>, mut mp: Multipart) -> Response {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut file_type = "input".to_string();
+    let mut subfolder = String::new();
+    let mut overwrite = false;
+    while let Ok(Some(field)) = mp.next_field().await {
+        match field.name().unwrap_or("") {
+            "image" => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let data = field.bytes().await.unwrap_or_default().to_vec();
+                file = Some((name, data));
+            }
+            "type" => file_type = field.text().await.unwrap_or_default(),
+            "subfolder" => subfolder = field.text().await.unwrap_or_default(),
+            "overwrite" => {
+                overwrite = matches!(
+                    field.text().await.unwrap_or_default().as_str(),
+                    "true" | "1"
+                )
+            }
+            _ => {}
+        }
+    }
+    let Some((mut name, data)) = file.filter(|(n, _)| !n.is_empty()) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if !["input", "temp", "output"].contains(&file_type.as_str()) {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+        )
+            .into_response();
+    }
+    if subfolder.contains("..") || subfolder.starts_with('/') {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let mut i = s.inner.lock().unwrap();
+    let key = |n: &str| (file_type.clone(), subfolder.clone(), n.to_string());
+    if !overwrite {
+        let (stem, ext) = name
+            .rsplit_once('.')
+            .map(|(a, b)| (a.to_string(), format!(".{b}")))
+            .unwrap_or((name.clone(), String::new()));
+        let mut n = 1;
+        while let Some(FileData::Bytes(existing)) = i.files.get(&key(&name)) {
+            if existing.as_slice() == data.as_slice() {
+                break;
+            }
+            name = format!("{stem} ({n}){ext}");
+            n += 1;
+        }
+    }
+    if file_type == "input" && subfolder.is_empty() && !i.input_files.contains(&name) {
+        i.input_files.push(name.clone());
+    }
+    i.files.insert(key(&name), FileData::Bytes(Arc::new(data)));
+    json_response(
+        StatusCode::OK,
+        &json!({"name": name, "subfolder": subfolder, "type": file_type}),
+    )
+}
+
+async fn get_object_info(State(s): State<Arc<Shared>>) -> Response {
+    let raw = match s.version {
+        Version::V0_26 => OBJECT_INFO_NEW,
+        Version::V0_3_64 => OBJECT_INFO_OLD,
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        raw,
+    )
+        .into_response()
+}
+
+async fn get_object_info_one(State(s): State<Arc<Shared>>, Path(cls): Path<String>) -> Response {
+    let v = match s.object_info.get(&cls) {
+        Some(info) => json!({ cls: info }),
+        None => json!({}),
+    };
+    json_response(StatusCode::OK, &v)
+}
+
+async fn get_system_stats(State(s): State<Arc<Shared>>) -> Response {
+    let raw = match s.version {
+        Version::V0_26 => SYSTEM_STATS_NEW,
+        Version::V0_3_64 => SYSTEM_STATS_OLD,
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        raw,
+    )
+        .into_response()
+}
+
+async fn get_features(State(s): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &server_features(s.version))
+}
+
+async fn get_models() -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!([
+            "checkpoints",
+            "loras",
+            "vae",
+            "text_encoders",
+            "diffusion_models",
+            "upscale_models",
+            "embeddings"
+        ]),
+    )
+}
+
+async fn get_models_folder(Path(folder): Path<String>) -> Response {
+    match folder.as_str() {
+        "checkpoints" => json_response(StatusCode::OK, &json!(["tiny-random-sd15.safetensors"])),
+        "loras" | "vae" | "text_encoders" | "diffusion_models" | "upscale_models"
+        | "embeddings" => json_response(StatusCode::OK, &json!([])),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+// ---------------------------------------------------------------- execution
+
+fn topo_order(prompt: &Map<String, Value>, outputs: &[String]) -> Vec<String> {
+    fn visit(
+        prompt: &Map<String, Value>,
+        id: &str,
+        seen: &mut HashSet<String>,
+        out: &mut Vec<String>,
+    ) {
+        if !seen.insert(id.to_string()) {
+            return;
+        }
+        if let Some(inputs) = prompt
+            .get(id)
+            .and_then(|n| n.get("inputs"))
+            .and_then(Value::as_object)
+        {
+            for v in inputs.values() {
+                if let Some(a) = v.as_array()
+                    && a.len() == 2
+                    && let Some(src) = a[0].as_str()
+                    && prompt.contains_key(src)
+                {
+                    visit(prompt, src, seen, out);
+                }
+            }
+        }
+        out.push(id.to_string());
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for o in outputs {
+        visit(prompt, o, &mut seen, &mut out);
+    }
+    out
+}
+
+fn signature(prompt: &Map<String, Value>, id: &str, memo: &mut HashMap<String, String>) -> String {
+    if let Some(s) = memo.get(id) {
+        return s.clone();
+    }
+    let node = &prompt[id];
+    let mut parts = vec![node["class_type"].to_string()];
+    if let Some(inputs) = node.get("inputs").and_then(Value::as_object) {
+        let mut keys: Vec<&String> = inputs.keys().collect();
+        keys.sort();
+        for k in keys {
+            let v = &inputs[k];
+            let shown = match v.as_array() {
+                Some(a)
+                    if a.len() == 2 && a[0].as_str().is_some_and(|s| prompt.contains_key(s)) =>
+                {
+                    format!(
+                        "<{}:{}>",
+                        signature(prompt, a[0].as_str().unwrap(), memo),
+                        a[1]
+                    )
+                }
+                _ => v.to_string(),
+            };
+            parts.push(format!("{k}={shown}"));
+        }
+    }
+    let s = parts.join(";");
+    memo.insert(id.to_string(), s.clone());
+    s
+}
+
+async fn worker(s: Arc<Shared>) {
+    loop {
+        let item = loop {
+            {
+                let mut i = s.inner.lock().unwrap();
+                // Lowest number first (the real queue is a heap on number).
+                if !i.queue.is_empty() {
+                    let idx = (0..i.queue.len())
+                        .min_by(|a, b| i.queue[*a].number.partial_cmp(&i.queue[*b].number).unwrap())
+                        .unwrap();
+                    let item = i.queue.remove(idx).unwrap();
+                    break item;
+                }
+            }
+            s.wake.notified().await;
+        };
+        execute(&s, item).await;
+    }
+}
+
+fn emit(s: &Shared, sid: Option<&str>, kind: &str, data: Value) {
+    let i = s.inner.lock().unwrap();
+    send_to(&i, sid, &json!({"type": kind, "data": data}));
+}
+
+fn emit_binary(s: &Shared, sid: Option<&str>, prompt_id: &str, node: &str) {
+    let i = s.inner.lock().unwrap();
+    let targets: Vec<&Socket> = match sid {
+        Some(sid) => i.sockets.get(sid).into_iter().collect(),
+        None => i.sockets.values().collect(),
+    };
+    for sock in targets {
+        let frame = if sock.preview_metadata {
+            let meta = json!({"node_id": node, "prompt_id": prompt_id, "display_node_id": node, "parent_node_id": null, "real_node_id": node, "image_type": "image/jpeg"}).to_string();
+            let jpeg = &FRAME_TYPE1[8..];
+            let mut f = Vec::with_capacity(8 + meta.len() + jpeg.len());
+            f.extend_from_slice(&4u32.to_be_bytes());
+            f.extend_from_slice(&(meta.len() as u32).to_be_bytes());
+            f.extend_from_slice(meta.as_bytes());
+            f.extend_from_slice(jpeg);
+            f
+        } else {
+            FRAME_TYPE1.to_vec()
+        };
+        let _ = sock.tx.send(WsOut::Binary(frame));
+    }
+}
+
+fn progress_state(prompt_id: &str, states: &BTreeMap<String, (f64, f64, &'static str)>) -> Value {
+    let nodes: Map<String, Value> = states
+        .iter()
+        .map(|(id, (v, m, st))| {
+            (id.clone(), json!({"value": v, "max": m, "state": st, "node_id": id, "prompt_id": prompt_id, "display_node_id": id, "parent_node_id": null, "real_node_id": id}))
+        })
+        .collect();
+    json!({"prompt_id": prompt_id, "nodes": nodes})
+}
+
+fn produce_outputs(s: &Shared, class: &str, inputs: &Map<String, Value>) -> Option<Value> {
+    let mut i = s.inner.lock().unwrap();
+    let data = match i.faults.output_size {
+        Some(n) => FileData::Synthetic(n),
+        None => FileData::Bytes(Arc::new(OUTPUT_PNG.to_vec())),
+    };
+    let (file_type, prefix) = match class {
+        "SaveImage" | "SaveAnimatedWEBP" | "SaveAnimatedPNG" => (
+            "output",
+            inputs
+                .get("filename_prefix")
+                .and_then(Value::as_str)
+                .unwrap_or("ComfyUI")
+                .to_string(),
+        ),
+        "PreviewImage" | "MaskPreview" => ("temp", "ComfyUI_temp_fakes".to_string()),
+        _ => return None,
+    };
+    let (subfolder, stem) = match prefix.rsplit_once('/') {
+        Some((d, f)) => (d.to_string(), f.to_string()),
+        None => (String::new(), prefix),
+    };
+    let counter = i
+        .counters
+        .entry((subfolder.clone(), stem.clone()))
+        .or_insert(0);
+    *counter += 1;
+    let ext = if class == "SaveAnimatedWEBP" {
+        "webp"
+    } else {
+        "png"
+    };
+    let filename = format!("{stem}_{:05}_.{ext}", *counter);
+    i.files.insert(
+        (file_type.into(), subfolder.clone(), filename.clone()),
+        data,
+    );
+    let mut images = vec![json!({"filename": filename, "subfolder": subfolder, "type": file_type})];
+    images.extend(i.faults.extra_outputs.iter().cloned());
+    let mut ui = json!({"images": images});
+    if class == "SaveAnimatedWEBP" {
+        ui["animated"] = json!([true]);
+    }
+    Some(ui)
+}
+
+async fn execute(s: &Arc<Shared>, item: QueueItem) {
+    let pid = item.prompt_id.clone();
+    let sid = item
+        .extra_data
+        .get("client_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let sid = sid.as_deref();
+    let prompt = item.prompt.clone();
+    let outputs = item.outputs.clone();
+    let (lose, blocked, legacy, history_delay) = {
+        let mut i = s.inner.lock().unwrap();
+        i.running = Some(item);
+        i.interrupt = false;
+        broadcast_status(&i);
+        let lose = std::mem::take(&mut i.faults.lose_job);
+        (
+            lose,
+            i.faults.execution_blocked,
+            i.faults.legacy_messages,
+            i.faults.history_delay,
+        )
+    };
+    let mut messages: Vec<Value> = Vec::new();
+    let start = json!({"prompt_id": pid, "timestamp": now_ms()});
+    emit(s, sid, "execution_start", start.clone());
+    messages.push(json!(["execution_start", start]));
+    let order = topo_order(&prompt, &outputs);
+    let mut memo = HashMap::new();
+    let sigs: HashMap<String, String> = order
+        .iter()
+        .map(|id| (id.clone(), signature(&prompt, id, &mut memo)))
+        .collect();
+    let cached: Vec<String> = {
+        let i = s.inner.lock().unwrap();
+        order
+            .iter()
+            .filter(|id| i.cache.contains_key(&sigs[*id]))
+            .cloned()
+            .collect()
+    };
+    let c = json!({"nodes": cached, "prompt_id": pid, "timestamp": now_ms()});
+    emit(s, sid, "execution_cached", c.clone());
+    messages.push(json!(["execution_cached", c]));
+    if blocked {
+        emit(
+            s,
+            sid,
+            "execution_error",
+            json!({"prompt_id": pid, "node_id": order[0], "node_type": prompt[&order[0]]["class_type"], "executed": [], "exception_message": "Execution Blocked: blocked by a test", "exception_type": "ExecutionBlocked", "traceback": [], "current_inputs": [], "current_outputs": []}),
+        );
+    }
+    let mut history_outputs = Map::new();
+    let mut meta = Map::new();
+    let mut states: BTreeMap<String, (f64, f64, &'static str)> = BTreeMap::new();
+    let mut executed: Vec<String> = Vec::new();
+    let mut ending: Option<(&str, Value)> = None;
+    for (n, id) in order.iter().enumerate() {
+        let class = prompt[id]["class_type"].as_str().unwrap().to_string();
+        if cached.contains(id) {
+            let ui = s
+                .inner
+                .lock()
+                .unwrap()
+                .cache
+                .get(&sigs[id])
+                .cloned()
+                .flatten();
+            if let Some(ui) = ui {
+                history_outputs.insert(id.clone(), ui);
+                meta.insert(id.clone(), json!({"node_id": id, "display_node": id, "parent_node": null, "real_node_id": id}));
+            }
+            continue;
+        }
+        if s.inner.lock().unwrap().interrupt {
+            let d = json!({"prompt_id": pid, "node_id": id, "node_type": class, "executed": executed, "timestamp": now_ms()});
+            ending = Some(("execution_interrupted", d));
+            break;
+        }
+        states.insert(id.clone(), (0.0, 1.0, "running"));
+        emit(s, sid, "progress_state", progress_state(&pid, &states));
+        s.inner.lock().unwrap().running_node = Some(id.clone());
+        emit(
+            s,
+            sid,
+            "executing",
+            json!({"node": id, "display_node": id, "prompt_id": pid}),
+        );
+        if lose && n >= 1 {
+            // "Restart": everything in memory is gone and every socket drops.
+            let mut i = s.inner.lock().unwrap();
+            i.history.clear();
+            i.queue.clear();
+            i.running = None;
+            i.running_node = None;
+            i.sockets.clear();
+            return;
+        }
+        let inputs = prompt[id]["inputs"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let steps = inputs
+            .get("steps")
+            .and_then(Value::as_u64)
+            .filter(|_| class.starts_with("KSampler") || class.starts_with("SamplerCustom"));
+        let mut interrupted = false;
+        if let Some(steps) = steps {
+            for step in 1..=steps {
+                tokio::time::sleep(s.step_delay).await;
+                if s.inner.lock().unwrap().interrupt {
+                    interrupted = true;
+                    break;
+                }
+                states.insert(id.clone(), (step as f64, steps as f64, "running"));
+                emit(s, sid, "progress_state", progress_state(&pid, &states));
+                let negotiated = sid.is_some_and(|sid| {
+                    s.inner
+                        .lock()
+                        .unwrap()
+                        .sockets
+                        .get(sid)
+                        .is_some_and(|x| x.preview_metadata)
+                });
+                if negotiated {
+                    emit_binary(s, sid, &pid, id);
+                }
+                let p = if legacy {
+                    json!({"value": step, "max": steps})
+                } else {
+                    json!({"value": step, "max": steps, "prompt_id": pid, "node": id})
+                };
+                emit(s, if legacy { None } else { sid }, "progress", p);
+                if !negotiated {
+                    emit_binary(s, sid, &pid, id);
+                }
+            }
+        } else {
+            tokio::time::sleep(s.step_delay).await;
+        }
+        if interrupted || s.inner.lock().unwrap().interrupt {
+            let d = json!({"prompt_id": pid, "node_id": id, "node_type": class, "executed": executed, "timestamp": now_ms()});
+            ending = Some(("execution_interrupted", d));
+            break;
+        }
+        let fail_class = s.inner.lock().unwrap().faults.fail_class.clone();
+        let scale_fail = class == "ImageScaleBy"
+            && inputs
+                .get("scale_by")
+                .and_then(Value::as_f64)
+                .is_some_and(|x| x < 0.05);
+        if fail_class.as_deref() == Some(class.as_str()) || scale_fail {
+            let d = json!({"prompt_id": pid, "node_id": id, "node_type": class, "executed": executed,
+                "exception_message": "Input and output sizes should be greater than 0, but got input (H: 24, W: 32) output (H: 0, W: 0)\n",
+                "exception_type": "RuntimeError",
+                "traceback": ["  File \"<comfyui>/execution.py\", line 542, in execute\n    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(...)\n"],
+                "current_inputs": {}, "current_outputs": executed, "timestamp": now_ms()});
+            ending = Some(("execution_error", d));
+            break;
+        }
+        if legacy {
+            let i = s.inner.lock().unwrap();
+            let mut f = Vec::new();
+            f.extend_from_slice(&3u32.to_be_bytes());
+            f.extend_from_slice(&(id.len() as u32).to_be_bytes());
+            f.extend_from_slice(id.as_bytes());
+            f.extend_from_slice(format!("text from {class}").as_bytes());
+            for sock in i.sockets.values() {
+                let _ = sock.tx.send(WsOut::Binary(f.clone()));
+            }
+        }
+        let ui = produce_outputs(s, &class, &inputs);
+        if let Some(ui) = &ui {
+            emit(
+                s,
+                sid,
+                "executed",
+                json!({"node": id, "display_node": id, "output": ui, "prompt_id": pid}),
+            );
+            history_outputs.insert(id.clone(), ui.clone());
+            meta.insert(
+                id.clone(),
+                json!({"node_id": id, "display_node": id, "parent_node": null, "real_node_id": id}),
+            );
+        }
+        s.inner.lock().unwrap().cache.insert(sigs[id].clone(), ui);
+        states.insert(id.clone(), (1.0, 1.0, "finished"));
+        emit(s, sid, "progress_state", progress_state(&pid, &states));
+        executed.push(id.clone());
+    }
+    // Cached output nodes announce their cached UI (protocol §3.3).
+    for id in &cached {
+        if let Some(ui) = history_outputs.get(id) {
+            emit(
+                s,
+                sid,
+                "executed",
+                json!({"node": id, "display_node": id, "output": ui, "prompt_id": pid}),
+            );
+        }
+    }
+    let (status_str, end_kind, end_data) = match ending {
+        Some((k, d)) => ("error", k, d),
+        None => (
+            "success",
+            "execution_success",
+            json!({"prompt_id": pid, "timestamp": now_ms()}),
+        ),
+    };
+    // execution_interrupted is broadcast; the others go to the client only.
+    emit(
+        s,
+        if end_kind == "execution_interrupted" {
+            None
+        } else {
+            sid
+        },
+        end_kind,
+        end_data.clone(),
+    );
+    messages.push(json!([end_kind, end_data]));
+    let item = {
+        let mut i = s.inner.lock().unwrap();
+        i.running_node = None;
+        i.running.take()
+    };
+    let Some(item) = item else { return };
+    let entry = json!({
+        "prompt": item.as_json(),
+        "outputs": history_outputs,
+        "status": {"status_str": status_str, "completed": status_str == "success", "messages": messages},
+        "meta": meta,
+    });
+    let write = {
+        let s = s.clone();
+        let pid = pid.clone();
+        move || {
+            let mut i = s.inner.lock().unwrap();
+            i.history.retain(|(k, _)| *k != pid);
+            i.history.push((pid, entry));
+        }
+    };
+    match history_delay {
+        Some(d) => {
+            tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                write();
+            });
+        }
+        None => write(),
+    }
+    {
+        let i = s.inner.lock().unwrap();
+        broadcast_status(&i);
+        send_to(
+            &i,
+            sid,
+            &json!({"type": "executing", "data": {"node": null, "prompt_id": pid}}),
+        );
+    }
+}

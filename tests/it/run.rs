@@ -1,0 +1,799 @@
+//! `comfyctl run` end to end against the fake server: success, every failure's message and
+//! exit code, reconnects, downloads, and the output-path rules.
+
+use crate::common::fake_server::{FakeOptions, FakeServer, Version};
+use crate::common::{comfyctl, sample_workflow, write_workflow};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Output;
+
+fn run(dir: &Path, srv: &FakeServer, wf: &Value, extra: &[&str]) -> Output {
+    let p = write_workflow(dir, "wf.json", wf);
+    comfyctl(dir)
+        .arg("run")
+        .arg(&p)
+        .arg("--url")
+        .arg(srv.url())
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn invert_workflow(scale: Option<f64>) -> Value {
+    let mut wf = json!({
+        "1": {"class_type": "LoadImage", "inputs": {"image": "example.png"}},
+        "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "e2e/invert"}}
+    });
+    if let Some(s) = scale {
+        wf["2"] = json!({"class_type": "ImageScaleBy", "inputs": {"image": ["1", 0], "upscale_method": "bilinear", "scale_by": s}});
+    }
+    wf
+}
+
+#[test]
+fn sample_run_saves_output_with_subfolder() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &[]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "outputs/e2e/sample_00001_.png");
+    let saved = dir.path().join("outputs/e2e/sample_00001_.png");
+    assert_eq!(std::fs::read(saved).unwrap(), FakeServer::default_output());
+    // Milestone lines on a non-terminal stderr, no progress-bar escapes.
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("submitted prompt") && err.contains("success in"),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err}");
+    // The submission used a client prompt id and a client_id, once.
+    let posts: Vec<_> = srv
+        .requests()
+        .into_iter()
+        .filter(|r| r == "POST /prompt")
+        .collect();
+    assert_eq!(posts.len(), 1);
+}
+
+#[test]
+fn older_server_works_too() {
+    let srv = FakeServer::start(FakeOptions {
+        version: Version::V0_3_64,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--json"]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "success");
+}
+
+#[test]
+fn set_changes_inputs_and_print_prompt_needs_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .args([
+            "run",
+            p.to_str().unwrap(),
+            "--set",
+            "3.seed=7",
+            "--set",
+            "Positive.text=a dog",
+            "--set-json",
+            "3.cfg=5.5",
+            "--print-prompt",
+        ])
+        .args(["--url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["3"]["inputs"]["seed"], 7);
+    assert_eq!(v["3"]["inputs"]["cfg"], 5.5);
+    assert_eq!(v["6"]["inputs"]["text"], "a dog");
+    // Key order is kept.
+    let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["4", "6", "7", "5", "3", "8", "9"]);
+}
+
+#[test]
+fn bad_inputs_exit_2_with_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.json"),
+        "{\n  \"3\": {\"class_type\": \"KSampler\",\n}",
+    )
+    .unwrap();
+    let out = comfyctl(dir.path())
+        .args(["run", "bad.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("bad.json:3:1: invalid JSON"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::fs::write(
+        dir.path().join("ui.json"),
+        r#"{"nodes": [], "links": [], "version": 0.4}"#,
+    )
+    .unwrap();
+    let out = comfyctl(dir.path())
+        .args(["run", "ui.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("UI-format"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .args(["run", p.to_str().unwrap(), "--set", "3.sed=1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("has no input 'sed'") && e.contains("cfg, denoise, latent_image"),
+        "{e}"
+    );
+
+    let out = comfyctl(dir.path())
+        .args(["run", p.to_str().unwrap(), "--set", "3.positive=hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("node 3 (KSampler)") && e.contains("node 6 (CLIPTextEncode)"),
+        "{e}"
+    );
+
+    let out = comfyctl(dir.path())
+        .args(["run", "missing.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = comfyctl(dir.path()).args(["run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn comment_keys_are_dropped_with_a_warning() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut wf = invert_workflow(None);
+    wf["_comment"] = json!("made by hand");
+    let out = run(dir.path(), &srv, &wf, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("dropped top-level key '_comment'"));
+}
+
+#[test]
+fn validation_error_exit_3_names_node_and_input() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut wf = sample_workflow();
+    wf["4"]["inputs"]["ckpt_name"] = json!("nope.safetensors");
+    let out = run(dir.path(), &srv, &wf, &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("the server rejected the prompt: Prompt outputs failed validation"),
+        "{e}"
+    );
+    assert!(e.contains("node 4 CheckpointLoaderSimple"), "{e}");
+    assert!(e.contains("ckpt_name: Value not in list — ckpt_name: 'nope.safetensors' not in ['tiny-random-sd15.safetensors']"), "{e}");
+    assert!(text(&out.stdout).is_empty());
+
+    let out = run(dir.path(), &srv, &wf, &["--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "rejected");
+    assert_eq!(v["error"]["node_errors"][0]["node_id"], "4");
+    assert_eq!(
+        v["error"]["node_errors"][0]["errors"][0]["type"],
+        "value_not_in_list"
+    );
+    assert_eq!(
+        v["error"]["node_errors"][0]["errors"][0]["input_name"],
+        "ckpt_name"
+    );
+
+    let wf = json!({"1": {"class_type": "NoSuchNodeXYZ", "inputs": {}}, "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}});
+    let out = run(dir.path(), &srv, &wf, &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("Node 'NoSuchNodeXYZ' not found") && e.contains("missing_node_type"),
+        "{e}"
+    );
+}
+
+#[test]
+fn partial_acceptance_exits_3_unless_allowed() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut wf = invert_workflow(None);
+    wf["10"] = json!({"class_type": "EmptyImage", "inputs": {"width": 0, "height": 64, "batch_size": 1, "color": 0}});
+    wf["11"] = json!({"class_type": "SaveImage", "inputs": {"images": ["10", 0], "filename_prefix": "bad"}});
+    let out = run(dir.path(), &srv, &wf, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("dropped outputs") && e.contains("width: Value 0 smaller than min of 1"),
+        "{e}"
+    );
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "outputs/e2e/invert_00001_.png",
+        "the valid output still arrives"
+    );
+    let out = run(dir.path(), &srv, &wf, &["--allow-partial"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn execution_error_exit_1_with_node_and_exception() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &invert_workflow(Some(0.01)), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("node 2 (ImageScaleBy) failed: RuntimeError: Input and output sizes"),
+        "{e}"
+    );
+    let out = run(
+        dir.path(),
+        &srv,
+        &invert_workflow(Some(0.01)),
+        &["--json", "-q"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "error");
+    assert_eq!(v["error"]["kind"], "execution");
+    assert_eq!(v["error"]["node_id"], "2");
+    assert_eq!(v["error"]["exception_type"], "RuntimeError");
+    assert!(v["error"]["traceback"].as_array().unwrap().len() == 1);
+}
+
+#[test]
+fn json_schema_of_a_success() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--json"]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["status"], "success");
+    assert!(uuid_like(v["prompt_id"].as_str().unwrap()));
+    let o = &v["outputs"][0];
+    assert_eq!(o["node_id"], "9");
+    assert_eq!(o["kind"], "images");
+    assert_eq!(o["subfolder"], "e2e");
+    assert_eq!(o["path"], "outputs/e2e/sample_00001_.png");
+    assert_eq!(o["bytes"], FakeServer::default_output().len());
+    assert!(v["timings"]["total_ms"].is_u64());
+    assert!(v["timings"]["execution_ms"].is_u64());
+    assert!(v["error"].is_null());
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase() || c == '-')
+}
+
+#[test]
+fn jsonl_streams_events_then_result() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--jsonl"]);
+    assert!(out.status.success());
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"connected"));
+    assert!(
+        types.contains(&"submitted") && types.contains(&"progress") && types.contains(&"saved"),
+        "{types:?}"
+    );
+    assert_eq!(types.last(), Some(&"result"));
+    assert_eq!(lines.last().unwrap()["status"], "success");
+}
+
+#[test]
+fn all_cached_rerun_still_gets_outputs_from_history() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(dir.path(), &srv, &sample_workflow(), &[])
+            .status
+            .success()
+    );
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cached_nodes"].as_array().unwrap().len(), 7);
+    // Same server name again: saved beside the first, never over it.
+    assert_eq!(v["outputs"][0]["path"], "outputs/e2e/sample_00001_-1.png");
+    assert!(dir.path().join("outputs/e2e/sample_00001_.png").exists());
+}
+
+#[test]
+fn no_overwrite_unless_asked_and_flat_output() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("outputs/e2e")).unwrap();
+    std::fs::write(dir.path().join("outputs/e2e/invert_00001_.png"), "precious").unwrap();
+    let out = run(dir.path(), &srv, &invert_workflow(None), &[]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).trim(), "outputs/e2e/invert_00001_-1.png");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("outputs/e2e/invert_00001_.png")).unwrap(),
+        "precious"
+    );
+
+    let mut wf = invert_workflow(None);
+    wf["2"]["inputs"]["x"] = json!(1); // defeat the cache: a new file name from the server
+    let out = run(
+        dir.path(),
+        &srv,
+        &invert_workflow(None),
+        &["--overwrite", "--flat-output", "-o", "flat"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "flat/invert_00001_.png");
+}
+
+#[test]
+fn no_download_prints_view_urls() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--no-download"]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!(
+            "{}/view?filename=sample_00001_.png&subfolder=e2e&type=output",
+            srv.url()
+        )
+    );
+    assert!(!dir.path().join("outputs").exists());
+}
+
+#[test]
+fn traversal_attempts_are_refused_and_nothing_escapes() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| {
+        f.extra_outputs = vec![
+            json!({"filename": "../../escape.png", "subfolder": "", "type": "output"}),
+            json!({"filename": "x.png", "subfolder": "../../etc", "type": "output"}),
+            json!({"filename": "y.png", "subfolder": "/abs", "type": "output"}),
+            json!({"filename": "z.png", "subfolder": "C:\\win", "type": "output"}),
+        ]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &invert_workflow(None), &["-o", "sub/out"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let e = text(&out.stderr);
+    assert_eq!(
+        e.matches("warning: refusing to save output").count(),
+        4,
+        "{e}"
+    );
+    assert_eq!(text(&out.stdout).trim(), "sub/out/e2e/invert_00001_.png");
+    let all: Vec<_> = walk(dir.path());
+    assert!(
+        all.iter()
+            .all(|p| p.starts_with(dir.path().join("sub/out")) || p.ends_with("wf.json")),
+        "{all:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_in_output_dir_is_not_followed() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("outputs")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("outputs/e2e")).unwrap();
+    let out = run(dir.path(), &srv, &invert_workflow(None), &[]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        text(&out.stderr).contains("symlink"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+fn walk(p: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn websocket_dropped_at_every_message_index_still_finishes() {
+    // The sample run sends 4 + 7 nodes × ~3 + 4 steps × 3 + 4 messages; cover every index.
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    for n in 1..=45 {
+        let mut wf = sample_workflow();
+        wf["3"]["inputs"]["seed"] = json!(1000 + n); // a fresh run every time, not a cached one
+        srv.faults(|f| f.ws_drop_after = Some(n));
+        let out = run(dir.path(), &srv, &wf, &["--json", "-q"]);
+        assert!(
+            out.status.success(),
+            "drop after {n}: {}",
+            text(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["status"], "success", "drop after {n}");
+        let path = v["outputs"][0]["path"].as_str().unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join(path)).unwrap(),
+            FakeServer::default_output(),
+            "drop after {n}"
+        );
+    }
+    let posts = srv
+        .requests()
+        .iter()
+        .filter(|r| *r == "POST /prompt")
+        .count();
+    assert_eq!(posts, 45, "never submitted twice");
+}
+
+#[test]
+fn websocket_refused_falls_back_to_polling() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| f.ws_refuse = 100);
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("following the job by polling"));
+    assert!(dir.path().join("outputs/e2e/sample_00001_.png").exists());
+}
+
+#[test]
+fn history_written_late_is_waited_for() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| f.history_delay = Some(std::time::Duration::from_millis(600)));
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn execution_blocked_is_not_the_end_and_legacy_messages_work() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| {
+        f.execution_blocked = true;
+        f.legacy_messages = true;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--jsonl"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("execution blocked"), "{s}");
+    assert!(s.contains(r#""type":"text""#), "{s}");
+    assert!(s.contains(r#""status":"success""#));
+}
+
+#[test]
+fn server_restart_mid_job_is_reported_lost() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| f.lose_job = true);
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no longer knows prompt"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn transient_5xx_are_retried_and_never_duplicate_a_submission() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| {
+        f.fail_next.insert("prompt".into(), (2, 500));
+        f.fail_next.insert("history".into(), (2, 503));
+        f.fail_next.insert("view".into(), (2, 502));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(srv.history_ids().len(), 1, "exactly one run on the server");
+}
+
+#[test]
+fn truncated_download_is_retried_and_never_left_partial() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| {
+        f.output_size = Some(300_000);
+        f.view_truncate = 2;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("retry"), "{}", text(&out.stderr));
+    let files = walk(&dir.path().join("outputs"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), 300_000);
+
+    srv.faults(|f| f.view_truncate = 100);
+    let mut wf = sample_workflow();
+    wf["3"]["inputs"]["seed"] = json!(99);
+    let out = run(dir.path(), &srv, &wf, &[]);
+    assert_eq!(out.status.code(), Some(4));
+    let e = text(&out.stderr);
+    assert!(e.contains("download of sample_00002_.png failed"), "{e}");
+    assert!(
+        !e.contains("is ComfyUI running"),
+        "not a connection problem: {e}"
+    );
+    assert_eq!(
+        walk(&dir.path().join("outputs")).len(),
+        1,
+        "no partial file left behind"
+    );
+}
+
+#[test]
+fn stalled_download_times_out_with_a_message() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| {
+        f.output_size = Some(300_000);
+        f.view_stall = true;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .env("COMFYCTL_READ_TIMEOUT", "0.5")
+        .args(["run", p.to_str().unwrap(), "--url", &srv.url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("download of sample_00001_.png failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(walk(&dir.path().join("outputs")).is_empty());
+}
+
+#[test]
+fn unreachable_server_exit_4_with_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .args(["run", p.to_str().unwrap(), "--url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("cannot reach http://127.0.0.1:9") && e.contains("hint:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn timeout_exit_5_says_what_was_last_seen() {
+    let srv = FakeServer::start(FakeOptions {
+        step_delay: std::time::Duration::from_millis(400),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--timeout", "1"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("timed out after 1.0s; last seen: node"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_interrupts_only_our_job_and_exits_130() {
+    use std::time::{Duration, Instant};
+    let srv = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(300),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut wf = sample_workflow();
+    wf["3"]["inputs"]["steps"] = json!(50);
+    let p = write_workflow(dir.path(), "wf.json", &wf);
+    let bin = assert_cmd::cargo::cargo_bin("comfyctl");
+    let child = std::process::Command::new(bin)
+        .args(["run", p.to_str().unwrap(), "--url", &srv.url()])
+        .env("COMFYCTL_CONFIG", dir.path().join("none.toml"))
+        .env("NO_COLOR", "1")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !srv
+        .requests()
+        .iter()
+        .any(|r| r.starts_with("GET /view") || r == "POST /prompt")
+    {
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(800)); // let the sampler start
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("interrupted prompt"),
+        "{}",
+        text(&out.stderr)
+    );
+    let reqs = srv.requests();
+    let interrupts: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.starts_with("POST /interrupt"))
+        .collect();
+    assert_eq!(interrupts.len(), 1, "{reqs:?}");
+    let start = Instant::now();
+    while srv.history_ids().is_empty() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let id = srv
+        .history_ids()
+        .pop()
+        .expect("the run ended on the server");
+    let entry = srv.history_entry(&id).unwrap();
+    assert_eq!(entry["status"]["status_str"], "error");
+    assert!(
+        entry["status"]["messages"]
+            .to_string()
+            .contains("execution_interrupted")
+    );
+}
+
+#[test]
+fn config_profiles_and_redaction() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "default_profile = \"fake\"\n[profiles.fake]\nurl = \"{}\"\noutput_dir = \"renders\"\napi_key_env = \"MY_KEY\"\n[profiles.fake.headers]\nX-Proxy-Auth = \"hunter2\"\n",
+            srv.url()
+        ),
+    )
+    .unwrap();
+    let out = comfyctl(dir.path())
+        .env("MY_KEY", "sk-secret-123")
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains(&srv.url()) && s.contains("profile fake") && s.contains("renders"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("sk-secret-123") && !s.contains("hunter2"),
+        "{s}"
+    );
+    let out = comfyctl(dir.path())
+        .env("MY_KEY", "sk-secret-123")
+        .args(["config", "show", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["api_key"], "(redacted)");
+    assert_eq!(v["url_source"], "profile fake");
+
+    // The profile drives `run`, and -v never shows the key.
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .env("MY_KEY", "sk-secret-123")
+        .args(["run", p.to_str().unwrap(), "-v"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "renders/e2e/sample_00001_.png");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains("sk-secret-123") && !all.contains("hunter2"));
+
+    // Env beats profile; an unknown profile lists the known ones.
+    let out = comfyctl(dir.path())
+        .env("MY_KEY", "k")
+        .env("COMFYCTL_URL", "http://127.0.0.1:9")
+        .args(["config", "show", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["url_source"], "env COMFYCTL_URL");
+    let out = comfyctl(dir.path())
+        .args(["config", "show", "--profile", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("available: fake"));
+
+    // A broken config names file, line and column.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[profiles.a]\nurl = http://x\n",
+    )
+    .unwrap();
+    let out = comfyctl(dir.path())
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("config.toml:2:7"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let bin = assert_cmd::cargo::cargo_bin("comfyctl");
+    let script = format!(
+        "'{}' run '{}' --url {} --jsonl | head -c 1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        bin.display(),
+        p.display(),
+        srv.url()
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("COMFYCTL_CONFIG", dir.path().join("n.toml"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout).trim(), "0", "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+}
