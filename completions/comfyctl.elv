@@ -1,0 +1,154 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[comfyctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'comfyctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'comfyctl'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run an API-format workflow, follow it, and save its outputs'
+            cand config 'Show the resolved settings or where the config file lives'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'comfyctl;run'= {
+            cand --set 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)'
+            cand --set-json 'Set an input to a JSON value: NODE.input=JSON'
+            cand -o 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
+            cand --output-dir 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
+            cand --timeout 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]'
+            cand --idle-timeout 'Give up when the server sends nothing for this many seconds'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --force-literal 'Allow --set to replace an input that is linked to another node'
+            cand --print-prompt 'Print the final prompt JSON and exit without contacting the server'
+            cand --flat-output 'Save files directly in the output dir, ignoring server subfolders'
+            cand --overwrite 'Replace existing files instead of saving as name-1.ext'
+            cand --no-download 'Do not download; print each output''s /view URL on stdout'
+            cand --allow-partial 'Exit 0 even when the server dropped outputs that failed validation'
+            cand --json 'Print one JSON object with the result on stdout'
+            cand --jsonl 'Print every event as a JSON line on stdout, the result last'
+            cand --no-progress 'No progress bars, even on a terminal'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;config'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Print the resolved settings (secrets redacted) and where each came from'
+            cand path 'Print the config file path'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'comfyctl;config;show'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --json 'Print JSON'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;config;path'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;config;help'= {
+            cand show 'Print the resolved settings (secrets redacted) and where each came from'
+            cand path 'Print the config file path'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'comfyctl;config;help;show'= {
+        }
+        &'comfyctl;config;help;path'= {
+        }
+        &'comfyctl;config;help;help'= {
+        }
+        &'comfyctl;completions'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;help'= {
+            cand run 'Run an API-format workflow, follow it, and save its outputs'
+            cand config 'Show the resolved settings or where the config file lives'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'comfyctl;help;run'= {
+        }
+        &'comfyctl;help;config'= {
+            cand show 'Print the resolved settings (secrets redacted) and where each came from'
+            cand path 'Print the config file path'
+        }
+        &'comfyctl;help;config;show'= {
+        }
+        &'comfyctl;help;config;path'= {
+        }
+        &'comfyctl;help;completions'= {
+        }
+        &'comfyctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
