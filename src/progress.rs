@@ -167,7 +167,7 @@ impl Reporter for HumanReporter {
                         let s = b.multi.add(ProgressBar::new(max as u64));
                         s.set_style(
                             ProgressStyle::with_template(
-                                "       [{bar:30.green/white}] {pos}/{len} steps  {per_sec}",
+                                "       [{bar:30.green/white}] {pos}/{len} steps",
                             )
                             .expect("valid template")
                             .progress_chars("=> "),

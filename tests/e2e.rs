@@ -5,7 +5,9 @@ use assert_cmd::Command;
 use serde_json::{Value, json};
 
 fn server() -> Option<String> {
-    let url = std::env::var("COMFYCTL_E2E_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("COMFYCTL_E2E_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() {
         eprintln!("skipped: set COMFYCTL_E2E_URL to a real ComfyUI server to run the e2e checks");
     }
@@ -25,7 +27,11 @@ fn run(url: &str, wf: &Value, extra: &[&str]) -> (Option<i32>, Value, String) {
         .output()
         .unwrap();
     let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code(), v, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn smoke(color: u64, width: i64) -> Value {
@@ -38,7 +44,11 @@ fn smoke(color: u64, width: i64) -> Value {
 #[test]
 fn real_server_success_saves_png_in_subfolder() {
     let Some(url) = server() else { return };
-    let color = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 % 16_777_215;
+    let color = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        % 16_777_215;
     let (code, v, err) = run(&url, &smoke(color, 32), &[]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(v["status"], "success");
@@ -51,7 +61,10 @@ fn real_server_validation_error_exit_3() {
     let Some(url) = server() else { return };
     let (code, v, err) = run(&url, &smoke(0, 0), &[]);
     assert_eq!(code, Some(3), "{err}");
-    assert_eq!(v["error"]["node_errors"][0]["errors"][0]["type"], "value_smaller_than_min");
+    assert_eq!(
+        v["error"]["node_errors"][0]["errors"][0]["type"],
+        "value_smaller_than_min"
+    );
 }
 
 #[test]

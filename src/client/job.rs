@@ -275,6 +275,7 @@ pub async fn run_job(
     let our_id = uuid::Uuid::new_v4().to_string();
     let deadline = opts.timeout.map(|t| begin + t);
 
+    let mut ws_unavailable = None;
     let mut conn = match open_ws(server, &client_id, 3, cancel).await {
         Ok(c) => {
             reporter.report(JobEvent::Connected {
@@ -284,9 +285,9 @@ pub async fn run_job(
         }
         Err(ClientError::Cancelled) => return Err(ClientError::Cancelled),
         Err(e) => {
-            reporter.report(JobEvent::WebsocketUnavailable {
-                reason: e.to_string(),
-            });
+            // Reported once the submission works: when the whole server is down, the
+            // submission's error says it better.
+            ws_unavailable = Some(e.to_string());
             None
         }
     };
@@ -308,6 +309,9 @@ pub async fn run_job(
         }
     };
     let submitted_at = Instant::now();
+    if let Some(reason) = ws_unavailable {
+        reporter.report(JobEvent::WebsocketUnavailable { reason });
+    }
     reporter.report(JobEvent::Submitted {
         prompt_id: prompt_id.clone(),
         number,

@@ -138,11 +138,9 @@ async fn execute(
                               "extra_info": rej.extra_info, "node_errors": rej.node_errors},
                 });
                 emit_result(printer, args, &v)?;
-                return Ok(ExitStatus::Rejected);
             }
-            return Err(
-                Failure::new(ExitStatus::Rejected, "the server rejected the prompt").into(),
-            );
+            // The report above is complete; no second `error:` line.
+            return Ok(ExitStatus::Rejected);
         }
         Err(ClientError::Cancelled) => {
             if let Out::Human(h) = &mut out {

@@ -13,7 +13,10 @@ fn committed_completions_are_current() {
         ("powershell", "_comfyctl.ps1"),
         ("elvish", "comfyctl.elv"),
     ] {
-        let out = comfyctl(dir.path()).args(["completions", shell]).output().unwrap();
+        let out = comfyctl(dir.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let committed = std::fs::read(root.join(file)).unwrap_or_default();
         assert!(
@@ -29,9 +32,15 @@ fn version_has_commit_and_help_has_exit_codes() {
     let out = comfyctl(dir.path()).arg("--version").output().unwrap();
     let v = String::from_utf8_lossy(&out.stdout);
     assert!(v.starts_with("comfyctl 0.1.0 ("), "{v}");
-    let out = comfyctl(dir.path()).args(["run", "--help"]).output().unwrap();
+    let out = comfyctl(dir.path())
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
     let h = String::from_utf8_lossy(&out.stdout);
-    assert!(h.contains("Examples:") && h.contains("--set <NODE.INPUT=VALUE>"), "{h}");
+    assert!(
+        h.contains("Examples:") && h.contains("--set <NODE.INPUT=VALUE>"),
+        "{h}"
+    );
     let out = comfyctl(dir.path()).arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("130  interrupted with Ctrl-C"));
     let out = comfyctl(dir.path()).arg("frobnicate").output().unwrap();

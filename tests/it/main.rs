@@ -1,5 +1,5 @@
 //! Integration tests: the real binary against the fake ComfyUI server over real sockets.
 
-mod common;
 mod cli;
+mod common;
 mod run;
