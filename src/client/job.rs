@@ -626,19 +626,23 @@ async fn check_server(server: &Server, prompt_id: &str) -> Result<ServerView, Cl
         return Ok(ServerView::Finished(entry));
     }
     let q = server.get_json("/queue").await?;
-    let has = |key: &str| {
-        q.get(key).and_then(Value::as_array).is_some_and(|items| {
-            items
-                .iter()
-                .any(|i| i.get(1).and_then(Value::as_str) == Some(prompt_id))
-        })
-    };
+    let has = |key: &str| queue_has(&q, key, prompt_id);
     Ok(if has("queue_running") {
         ServerView::Running
     } else if has("queue_pending") {
         ServerView::Pending
     } else {
         ServerView::Unknown
+    })
+}
+
+/// True when `/queue`'s list `key` (`queue_running`/`queue_pending`) holds `prompt_id`.
+/// Items are `[number, prompt_id, …]` locally and on Cloud alike.
+fn queue_has(q: &Value, key: &str, prompt_id: &str) -> bool {
+    q.get(key).and_then(Value::as_array).is_some_and(|items| {
+        items
+            .iter()
+            .any(|i| i.get(1).and_then(Value::as_str) == Some(prompt_id))
     })
 }
 
@@ -678,13 +682,7 @@ async fn fetch_final(
 pub async fn cancel_on_server(server: &Server, prompt_id: &str) -> String {
     let attempt = async {
         let q = server.get_json("/queue").await?;
-        let has = |key: &str| {
-            q.get(key).and_then(Value::as_array).is_some_and(|items| {
-                items
-                    .iter()
-                    .any(|i| i.get(1).and_then(Value::as_str) == Some(prompt_id))
-            })
-        };
+        let has = |key: &str| queue_has(&q, key, prompt_id);
         if has("queue_running") {
             server
                 .post_json("/interrupt", &json!({ "prompt_id": prompt_id }), true)
