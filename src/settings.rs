@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// Server used when nothing else is configured.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8188";
+/// Header that carries the API key unless the profile says otherwise.
+pub const DEFAULT_KEY_HEADER: &str = "X-API-Key";
 /// Output directory used when nothing else is configured.
 pub const DEFAULT_OUTPUT_DIR: &str = "outputs";
 
@@ -266,36 +268,27 @@ pub fn resolve(
         })
         .unwrap_or_default();
 
-    let (api_key, api_key_env) =
-        match profile.and_then(|(n, p)| p.api_key_env.clone().map(|v| (n, v, p))) {
-            Some((pname, var, p)) => match envs.get(&var) {
-                Some(k) => {
-                    let header = p
-                        .api_key_header
-                        .clone()
-                        .unwrap_or_else(|| "X-API-Key".into());
-                    (Some((header, Secret::new(k))), Some(var))
-                }
-                None => {
-                    return Err(SettingsError::MissingKey {
-                        profile: pname.to_string(),
-                        var,
-                    });
-                }
-            },
-            None => match envs.get(env::API_KEY) {
-                Some(k) => {
-                    let header = profile
-                        .and_then(|(_, p)| p.api_key_header.clone())
-                        .unwrap_or_else(|| "X-API-Key".into());
-                    (
-                        Some((header, Secret::new(k))),
-                        Some(env::API_KEY.to_string()),
-                    )
-                }
-                None => (None, None),
-            },
-        };
+    // The key comes from the variable the profile names (then it is required), else from
+    // COMFYCTL_API_KEY when set.
+    let key_header = profile
+        .and_then(|(_, p)| p.api_key_header.clone())
+        .unwrap_or_else(|| DEFAULT_KEY_HEADER.into());
+    let (key_var, required_by) = match profile.and_then(|(n, p)| Some((n, p.api_key_env.clone()?)))
+    {
+        Some((name, var)) => (var, Some(name)),
+        None => (env::API_KEY.to_string(), None),
+    };
+    let api_key = match (envs.get(&key_var), required_by) {
+        (Some(k), _) => Some((key_header, Secret::new(k))),
+        (None, Some(profile)) => {
+            return Err(SettingsError::MissingKey {
+                profile: profile.to_string(),
+                var: key_var,
+            });
+        }
+        (None, None) => None,
+    };
+    let api_key_env = api_key.as_ref().map(|_| key_var);
 
     Ok(Settings {
         profile: profile.map(|(n, _)| n.to_string()),

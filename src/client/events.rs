@@ -55,17 +55,6 @@ pub enum ImageFormat {
     Unknown,
 }
 
-impl ImageFormat {
-    /// File extension.
-    pub fn ext(self) -> &'static str {
-        match self {
-            ImageFormat::Jpeg => "jpg",
-            ImageFormat::Png => "png",
-            ImageFormat::Unknown => "bin",
-        }
-    }
-}
-
 /// Parsed server message.
 #[derive(Debug, Clone)]
 pub enum ServerMessage {

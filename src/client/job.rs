@@ -9,7 +9,7 @@ use crate::workflow::Workflow;
 use crate::workflow::parse::node_id_order;
 use reqwest::Method;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -21,8 +21,6 @@ pub struct JobOptions {
     pub timeout: Option<Duration>,
     /// Give up when the server says nothing for this long (checked against the server first).
     pub idle_timeout: Option<Duration>,
-    /// Extra `extra_data` for the submission.
-    pub extra_data: Option<Map<String, Value>>,
 }
 
 /// How a job ended, from the client's point of view.
@@ -293,7 +291,7 @@ pub async fn run_job(
     };
 
     let submitted = tokio::select! {
-        r = submit(server, wf, &our_id, &client_id, opts) => r,
+        r = submit(server, wf, &our_id, &client_id) => r,
         _ = cancel.cancelled() => {
             cancel_on_server(server, &our_id).await;
             return Err(ClientError::Cancelled);
@@ -715,12 +713,8 @@ async fn submit(
     wf: &Workflow,
     our_id: &str,
     client_id: &str,
-    opts: &JobOptions,
 ) -> Result<(String, Option<f64>, Vec<NodeErrorReport>), ClientError> {
-    let mut body = json!({ "prompt": wf.nodes, "client_id": client_id, "prompt_id": our_id });
-    if let Some(extra) = &opts.extra_data {
-        body["extra_data"] = Value::Object(extra.clone());
-    }
+    let body = json!({ "prompt": wf.nodes, "client_id": client_id, "prompt_id": our_id });
     let url = server.endpoint("/prompt");
     let mut attempt = 0;
     loop {

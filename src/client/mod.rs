@@ -98,14 +98,6 @@ pub enum ClientError {
     /// Validation failed on the server.
     #[error("the server rejected the prompt: {}", .0.message)]
     Rejected(Box<Rejection>),
-    /// A timeout waiting for something specific.
-    #[error("timed out after {after:.1?} waiting for {what}")]
-    Timeout {
-        /// What we were waiting for.
-        what: String,
-        /// How long.
-        after: std::time::Duration,
-    },
     /// An output could not be downloaded.
     #[error("download of {name} failed: {reason}")]
     Download {
@@ -140,7 +132,6 @@ impl ClientError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             ClientError::Rejected(_) => ExitStatus::Rejected,
-            ClientError::Timeout { .. } => ExitStatus::Timeout,
             ClientError::Cancelled => ExitStatus::Interrupted,
             ClientError::LocalIo { .. } => ExitStatus::Usage,
             _ => ExitStatus::Connection,

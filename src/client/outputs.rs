@@ -272,12 +272,30 @@ pub fn commit(tmp: &Path, dir: &Path, name: &str, overwrite: bool) -> std::io::R
 
 /// Removes the temp file when dropped unless disarmed: no half-written file survives an error,
 /// a retry or Ctrl-C.
-struct TempGuard(Option<PathBuf>);
+struct TempGuard {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempGuard {
+    fn new(path: PathBuf) -> Self {
+        TempGuard { path, armed: true }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file was moved into place; nothing to clean up.
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
 
 impl Drop for TempGuard {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
+        if self.armed {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }
@@ -360,18 +378,16 @@ pub async fn download(
     loop {
         let r = download_once(server, &url, &dir, f, reporter, cancel).await;
         let err = match r {
-            Ok((tmp, bytes)) => {
-                let path = commit(
-                    &tmp.0.clone().expect("armed"),
-                    &dir,
-                    &f.filename,
-                    opts.overwrite,
-                )
-                .map_err(|source| ClientError::LocalIo {
-                    path: dir.join(&f.filename),
-                    source,
-                })?;
-                drop(tmp); // already moved; removing a missing file is a no-op
+            Ok((mut tmp, bytes)) => {
+                // On error the guard still removes the temp file.
+                let path =
+                    commit(tmp.path(), &dir, &f.filename, opts.overwrite).map_err(|source| {
+                        ClientError::LocalIo {
+                            path: dir.join(&f.filename),
+                            source,
+                        }
+                    })?;
+                tmp.disarm();
                 reporter.report(JobEvent::Saved {
                     node: f.node_id.clone(),
                     kind: f.kind.clone(),
@@ -451,7 +467,7 @@ async fn download_once(
                 false,
             )
         })?;
-    let guard = TempGuard(Some(tmp_path.clone()));
+    let guard = TempGuard::new(tmp_path.clone());
     let shown_path = dir.join(name).display().to_string();
     reporter.report(JobEvent::DownloadStarted {
         path: shown_path.clone(),

@@ -143,10 +143,3 @@ pub trait Reporter: Send {
     /// Called for every event.
     fn report(&mut self, event: JobEvent);
 }
-
-/// Discards everything (used by tests and quiet callers).
-pub struct NullReporter;
-
-impl Reporter for NullReporter {
-    fn report(&mut self, _event: JobEvent) {}
-}

@@ -43,7 +43,6 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
     let opts = JobOptions {
         timeout: settings.timeout,
         idle_timeout: args.idle_timeout.map(Duration::from_secs_f64),
-        extra_data: None,
     };
     let save = SaveOptions {
         output_dir: settings.output_dir.clone(),
@@ -155,7 +154,7 @@ async fn execute(
                 h.clear();
             }
             if machine {
-                let v = failure_json(server, None, &e);
+                let v = failure_json(server, &e);
                 emit_result(printer, args, &v)?;
                 printer.error(&e.to_string(), &[], e.hint().as_deref());
                 return Ok(e.exit_status());
@@ -321,13 +320,13 @@ fn report_outcome(
     }
 }
 
-fn failure_json(server: &Server, prompt_id: Option<&str>, e: &ClientError) -> Value {
+fn failure_json(server: &Server, e: &ClientError) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "type": "result",
         "status": "failed",
         "server": server.display_url(),
-        "prompt_id": prompt_id,
+        "prompt_id": null,
         "outputs": [],
         "texts": [],
         "error": {"kind": error_kind(e), "message": e.to_string()},
@@ -339,7 +338,6 @@ fn error_kind(e: &ClientError) -> &'static str {
         ClientError::Connect { .. } => "connection",
         ClientError::Http { .. } | ClientError::BadResponse { .. } => "http",
         ClientError::Rejected(_) => "rejected",
-        ClientError::Timeout { .. } => "timeout",
         ClientError::Download { .. } => "download",
         ClientError::UnsafePath { .. } => "unsafe_path",
         ClientError::LocalIo { .. } => "local_io",
