@@ -350,8 +350,9 @@ fn no_overwrite_unless_asked_and_flat_output() {
         "precious"
     );
 
-    let mut wf = invert_workflow(None);
-    wf["2"]["inputs"]["x"] = json!(1); // defeat the cache: a new file name from the server
+    // --overwrite replaces the taken name instead of numbering; --flat-output drops "e2e/".
+    std::fs::create_dir_all(dir.path().join("flat")).unwrap();
+    std::fs::write(dir.path().join("flat/invert_00001_.png"), "stale").unwrap();
     let out = run(
         dir.path(),
         &srv,
@@ -360,6 +361,33 @@ fn no_overwrite_unless_asked_and_flat_output() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), "flat/invert_00001_.png");
+    assert_eq!(
+        std::fs::read(dir.path().join("flat/invert_00001_.png")).unwrap(),
+        FakeServer::default_output()
+    );
+    assert_eq!(walk(&dir.path().join("flat")).len(), 1, "no numbered copy");
+}
+
+#[test]
+fn text_outputs_go_to_stderr_and_json_not_stdout() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut wf = invert_workflow(None);
+    wf["20"] = json!({"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}});
+    let out = run(dir.path(), &srv, &wf, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "outputs/e2e/invert_00001_.png");
+    assert!(
+        text(&out.stderr).contains("text from node 20: preview of ImageInvert #2"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(dir.path(), &srv, &wf, &["--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["texts"],
+        json!([{"node_id": "20", "text": "preview of ImageInvert #2"}])
+    );
 }
 
 #[test]

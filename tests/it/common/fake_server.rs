@@ -376,14 +376,14 @@ async fn log_request(
         }
     };
     if let Some(status) = fail {
-        // aiohttp's plain-text 500 body.
-        return (
-            StatusCode::from_u16(status).unwrap(),
-            "500 Internal Server Error\n\nServer got itself in trouble",
-        )
-            .into_response();
+        return plain_error(StatusCode::from_u16(status).unwrap());
     }
     next.run(req).await
+}
+
+/// What aiohttp sends for an unhandled exception or a bare status: text/plain "CODE Reason".
+fn plain_error(status: StatusCode) -> Response {
+    (status, status.to_string()).into_response()
 }
 
 fn route_kind(path: &str) -> &'static str {
@@ -759,11 +759,7 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
 
 async fn post_prompt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "500 Internal Server Error",
-        )
-            .into_response();
+        return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
     };
     let mut i = s.inner.lock().unwrap();
     i.number += 1;
@@ -845,11 +841,7 @@ async fn get_queue(State(s): State<Arc<Shared>>) -> Response {
 
 async fn post_queue(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "500 Internal Server Error",
-        )
-            .into_response();
+        return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
     };
     let mut i = s.inner.lock().unwrap();
     if v.get("clear").and_then(Value::as_bool) == Some(true) {
@@ -885,11 +877,7 @@ async fn get_history(
     let max = q.get("max_items").map(|m| m.parse::<usize>());
     let offset = q.get("offset").map(|m| m.parse::<usize>());
     if matches!(max, Some(Err(_))) || matches!(offset, Some(Err(_))) {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "500 Internal Server Error",
-        )
-            .into_response();
+        return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
     }
     let all = &i.history;
     let slice: &[(String, Value)] = match (max.map(Result::unwrap), offset.map(Result::unwrap)) {
@@ -907,11 +895,7 @@ async fn get_history(
 
 async fn post_history(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "500 Internal Server Error",
-        )
-            .into_response();
+        return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
     };
     let mut i = s.inner.lock().unwrap();
     if v.get("clear").and_then(Value::as_bool) == Some(true) {
@@ -1091,11 +1075,7 @@ async fn post_upload(State(s): State<Arc<Shared>>, mut mp: Multipart) -> Respons
         return StatusCode::BAD_REQUEST.into_response();
     };
     if !["input", "temp", "output"].contains(&file_type.as_str()) {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "500 Internal Server Error",
-        )
-            .into_response();
+        return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
     }
     if subfolder.contains("..") || subfolder.starts_with('/') {
         return StatusCode::BAD_REQUEST.into_response();
@@ -1314,7 +1294,12 @@ fn progress_state(prompt_id: &str, states: &BTreeMap<String, (f64, f64, &'static
     json!({"prompt_id": prompt_id, "nodes": nodes})
 }
 
-fn produce_outputs(s: &Shared, class: &str, inputs: &Map<String, Value>) -> Option<Value> {
+fn produce_outputs(
+    s: &Shared,
+    prompt: &Map<String, Value>,
+    class: &str,
+    inputs: &Map<String, Value>,
+) -> Option<Value> {
     let mut i = s.inner.lock().unwrap();
     let data = match i.faults.output_size {
         Some(n) => FileData::Synthetic(n),
@@ -1330,6 +1315,22 @@ fn produce_outputs(s: &Shared, class: &str, inputs: &Map<String, Value>) -> Opti
                 .to_string(),
         ),
         "PreviewImage" | "MaskPreview" => ("temp", "ComfyUI_temp_fakes".to_string()),
+        // PreviewAny shows its input as text (`{"text": [str]}`, protocol §4).
+        "PreviewAny" => {
+            let shown = match inputs.get("source") {
+                Some(Value::Array(link)) => {
+                    let src = link[0].as_str().unwrap_or("?");
+                    let class = prompt
+                        .get(src)
+                        .and_then(|n| n["class_type"].as_str())
+                        .unwrap_or("?");
+                    format!("preview of {class} #{src}")
+                }
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            return Some(json!({"text": [shown]}));
+        }
         _ => return None,
     };
     let (subfolder, stem) = match prefix.rsplit_once('/') {
@@ -1358,6 +1359,12 @@ fn produce_outputs(s: &Shared, class: &str, inputs: &Map<String, Value>) -> Opti
         ui["animated"] = json!([true]);
     }
     Some(ui)
+}
+
+/// The `execution_interrupted` ending for node `id`.
+fn interrupted_at(pid: &str, id: &str, class: &str, executed: &[String]) -> (&'static str, Value) {
+    let d = json!({"prompt_id": pid, "node_id": id, "node_type": class, "executed": executed, "timestamp": now_ms()});
+    ("execution_interrupted", d)
 }
 
 async fn execute(s: &Arc<Shared>, item: QueueItem) {
@@ -1435,8 +1442,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
             continue;
         }
         if s.inner.lock().unwrap().interrupt {
-            let d = json!({"prompt_id": pid, "node_id": id, "node_type": class, "executed": executed, "timestamp": now_ms()});
-            ending = Some(("execution_interrupted", d));
+            ending = Some(interrupted_at(&pid, id, &class, &executed));
             break;
         }
         states.insert(id.clone(), (0.0, 1.0, "running"));
@@ -1501,8 +1507,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
             tokio::time::sleep(s.step_delay).await;
         }
         if interrupted || s.inner.lock().unwrap().interrupt {
-            let d = json!({"prompt_id": pid, "node_id": id, "node_type": class, "executed": executed, "timestamp": now_ms()});
-            ending = Some(("execution_interrupted", d));
+            ending = Some(interrupted_at(&pid, id, &class, &executed));
             break;
         }
         let fail_class = s.inner.lock().unwrap().faults.fail_class.clone();
@@ -1531,7 +1536,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
                 let _ = sock.tx.send(WsOut::Binary(f.clone()));
             }
         }
-        let ui = produce_outputs(s, &class, &inputs);
+        let ui = produce_outputs(s, &prompt, &class, &inputs);
         if let Some(ui) = &ui {
             emit(
                 s,
