@@ -20,10 +20,9 @@ fn main() {
         ..Default::default()
     };
     let mut args = std::env::args().skip(1);
+    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS]";
     let usage = || -> ! {
-        eprintln!(
-            "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS]"
-        );
+        eprintln!("{USAGE}");
         std::process::exit(2)
     };
     while let Some(a) = args.next() {
@@ -58,7 +57,10 @@ fn main() {
                     ),
                 );
             }
-            "-h" | "--help" => usage(),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return;
+            }
             _ => usage(),
         }
     }
