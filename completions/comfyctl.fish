@@ -34,11 +34,25 @@ complete -c comfyctl -n "__fish_comfyctl_needs_command" -s v -l verbose -d 'Prin
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "run" -d 'Run an API-format workflow, follow it, and save its outputs'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "config" -d 'Show the resolved settings or where the config file lives'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l prompt -d 'Positive prompt text (same as -p prompt=TEXT)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l negative -d 'Negative prompt text' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l seed -d 'Seed, or `random`' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l steps -d 'Sampling steps' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l cfg -d 'CFG scale' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l width -d 'Image width in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l height -d 'Image height in pixels' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l image -d 'Upload an image and use it in the first image loader' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l input -d 'Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l mask -d 'Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l timeout -d 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r
@@ -47,7 +61,11 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l url -d 'Server
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l replace-inputs -d 'Replace a different file of the same name on the server (default: the server renames ours)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-validate -d 'Send the prompt without checking it against the server\'s node definitions first'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l print-prompt -d 'Print the final prompt JSON and exit without contacting the server'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l flat-output -d 'Save files directly in the output dir, ignoring server subfolders'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l overwrite -d 'Replace existing files instead of saving as name-1.ext'
@@ -60,6 +78,53 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s q -l quiet -d 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l prompt -d 'Positive prompt text (same as -p prompt=TEXT)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l negative -d 'Negative prompt text' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l seed -d 'Seed, or `random`' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l steps -d 'Sampling steps' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l cfg -d 'CFG scale' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l width -d 'Image width in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l height -d 'Image height in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l print-prompt -d 'Print the prompt JSON after applying parameters instead of the listing'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l json -d 'Print one JSON object'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l prompt -d 'Positive prompt text (same as -p prompt=TEXT)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l negative -d 'Negative prompt text' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l seed -d 'Seed, or `random`' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l steps -d 'Sampling steps' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l cfg -d 'CFG scale' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l width -d 'Image width in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l height -d 'Image height in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l json -d 'Print one JSON object'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -103,9 +168,11 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l q
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run config completions help" -f -a "run" -d 'Run an API-format workflow, follow it, and save its outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "run" -d 'Run an API-format workflow, follow it, and save its outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file path'

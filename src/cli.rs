@@ -60,6 +60,12 @@ pub enum Command {
     /// Run an API-format workflow, follow it, and save its outputs
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// List a workflow's friendly parameters, models, embeddings and outputs
+    #[command(after_help = PARAMS_EXAMPLES)]
+    Params(ParamsArgs),
+    /// Check a workflow (and parameters) against the server's node definitions without running it
+    #[command(after_help = VALIDATE_EXAMPLES)]
+    Validate(ValidateArgs),
     /// Show the resolved settings or where the config file lives
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -70,19 +76,68 @@ pub enum Command {
 const RUN_EXAMPLES: &str = "\
 Examples:
   comfyctl run workflow_api.json
-  comfyctl run workflow_api.json --set 3.seed=7 --set 6.text='a red fox'
-  comfyctl run workflow_api.json --set-json 3.seed=42 --output-dir renders --json
+  comfyctl run workflow_api.json --prompt 'a red fox in snow' --seed 7 --steps 30
+  comfyctl run workflow_api.json -p prompt='a red fox' -p seed=random -p sampler=dpmpp_2m
+  comfyctl run workflow_api.json -p seed@10=7            # only node 10's seed
+  comfyctl run img2img.json --image photo.png -p denoise=0.6
+  comfyctl run workflow_api.json --set 3.seed=7 --set 'Positive.text=a red fox'
+  comfyctl run workflow_api.json --json --output-dir renders
   cat workflow_api.json | comfyctl run - --print-prompt
   comfyctl run workflow_api.json --no-download        # print /view URLs instead
 
+`comfyctl params WORKFLOW` lists the parameter names a workflow has.
 stdout gets one saved path per line (or one JSON object with --json); progress goes to stderr.";
 
-/// `comfyctl run`.
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// API-format workflow JSON file, or - for stdin
-    #[arg(value_name = "WORKFLOW")]
-    pub workflow: PathBuf,
+const PARAMS_EXAMPLES: &str = "\
+Examples:
+  comfyctl params workflow_api.json
+  comfyctl params workflow_api.json --json | jq '.params[] | {name, value}'
+  comfyctl params workflow_api.json -p seed=7 --print-prompt   # show the prompt after changes
+
+Parameters are found by tracing the graph (a sampler's positive input back to its text
+encoders, …), not by titles. A name that maps to several inputs sets all of them;
+NAME@NODE sets one.";
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  comfyctl validate workflow_api.json
+  comfyctl validate workflow_api.json -p steps=500 -p sampler=dpmpp_2m
+  comfyctl validate workflow_api.json --object-info object_info.json   # offline
+  curl -s http://127.0.0.1:8188/object_info > object_info.json
+
+Exits 0 when the server would accept the prompt, 3 when it would reject it.";
+
+/// Changing a workflow before it is sent: friendly parameters and explicit inputs.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Parameters")]
+pub struct ParamArgs {
+    /// Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Positive prompt text (same as -p prompt=TEXT)
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+    /// Negative prompt text
+    #[arg(long, value_name = "TEXT")]
+    pub negative: Option<String>,
+    /// Seed, or `random`
+    #[arg(long, value_name = "N", conflicts_with = "randomize_seed")]
+    pub seed: Option<String>,
+    /// Sampling steps
+    #[arg(long, value_name = "N")]
+    pub steps: Option<u32>,
+    /// CFG scale
+    #[arg(long, value_name = "X")]
+    pub cfg: Option<f64>,
+    /// Image width in pixels
+    #[arg(long, value_name = "PX")]
+    pub width: Option<u32>,
+    /// Image height in pixels
+    #[arg(long, value_name = "PX")]
+    pub height: Option<u32>,
+    /// Pick a fresh seed for this run (reported on stderr and in --json)
+    #[arg(long)]
+    pub randomize_seed: bool,
     /// Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)
     #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
     pub set: Vec<String>,
@@ -92,6 +147,56 @@ pub struct RunArgs {
     /// Allow --set to replace an input that is linked to another node
     #[arg(long)]
     pub force_literal: bool,
+}
+
+/// Local files to upload as inputs.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Input files")]
+pub struct InputArgs {
+    /// Upload an image and use it in the first image loader
+    #[arg(long, value_name = "PATH")]
+    pub image: Option<PathBuf>,
+    /// Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")
+    #[arg(long = "input", value_name = "NAME=PATH")]
+    pub inputs: Vec<String>,
+    /// Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)
+    #[arg(long, value_name = "PATH")]
+    pub mask: Option<PathBuf>,
+    /// Replace a different file of the same name on the server (default: the server renames ours)
+    #[arg(long)]
+    pub replace_inputs: bool,
+}
+
+/// Where node definitions for validation come from.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Validation")]
+pub struct DefsArgs {
+    /// Validate against this saved /object_info file instead of asking the server
+    #[arg(long, value_name = "FILE")]
+    pub object_info: Option<PathBuf>,
+    /// Fetch /object_info again instead of using the cached copy
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+/// `comfyctl run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// API-format workflow JSON file, or - for stdin
+    #[arg(value_name = "WORKFLOW")]
+    pub workflow: PathBuf,
+    /// Parameters.
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Input files.
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Validation.
+    #[command(flatten)]
+    pub defs: DefsArgs,
+    /// Send the prompt without checking it against the server's node definitions first
+    #[arg(long, help_heading = "Validation")]
+    pub no_validate: bool,
     /// Print the final prompt JSON and exit without contacting the server
     #[arg(long)]
     pub print_prompt: bool,
@@ -125,6 +230,40 @@ pub struct RunArgs {
     /// No progress bars, even on a terminal
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `comfyctl params`.
+#[derive(Debug, Args)]
+pub struct ParamsArgs {
+    /// API-format workflow JSON file, or - for stdin
+    #[arg(value_name = "WORKFLOW")]
+    pub workflow: PathBuf,
+    /// Parameters to apply before listing.
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Print the prompt JSON after applying parameters instead of the listing
+    #[arg(long, conflicts_with = "json")]
+    pub print_prompt: bool,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `comfyctl validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// API-format workflow JSON file, or - for stdin
+    #[arg(value_name = "WORKFLOW")]
+    pub workflow: PathBuf,
+    /// Parameters to apply before checking.
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Definitions.
+    #[command(flatten)]
+    pub defs: DefsArgs,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `comfyctl config …`.

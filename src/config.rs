@@ -18,6 +18,8 @@ pub mod env {
     pub const TIMEOUT: &str = "COMFYCTL_TIMEOUT";
     /// API key for the server when the profile names no variable of its own.
     pub const API_KEY: &str = "COMFYCTL_API_KEY";
+    /// Cache directory (cached `/object_info` per server and version).
+    pub const CACHE_DIR: &str = "COMFYCTL_CACHE_DIR";
 }
 
 /// The whole file.
@@ -84,6 +86,16 @@ pub fn config_path(env_override: Option<&str>) -> Option<PathBuf> {
     }
     directories::ProjectDirs::from("org", "comfyctl", "comfyctl")
         .map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Where caches live: `COMFYCTL_CACHE_DIR`, else the platform cache dir
+/// (`~/.cache/comfyctl` on Linux). `None` disables caching.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env::CACHE_DIR).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("org", "comfyctl", "comfyctl")
+        .map(|d| d.cache_dir().to_path_buf())
 }
 
 /// Reads the file; a missing file is not an error (the tool works with no config).

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod printer;
 pub mod progress;
+pub mod rejection;
 pub mod secret;
 pub mod settings;
 pub mod workflow;

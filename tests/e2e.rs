@@ -59,12 +59,57 @@ fn real_server_success_saves_png_in_subfolder() {
 #[test]
 fn real_server_validation_error_exit_3() {
     let Some(url) = server() else { return };
-    let (code, v, err) = run(&url, &smoke(0, 0), &[]);
+    // comfyctl's own check and the server's must agree on type, node and input.
+    let (code, local, err) = run(&url, &smoke(0, 0), &[]);
     assert_eq!(code, Some(3), "{err}");
+    assert_eq!(local["error"]["rejected_by"], "comfyctl");
+    let (code, remote, err) = run(&url, &smoke(0, 0), &["--no-validate"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert_eq!(remote["error"]["rejected_by"], "server");
+    for v in [&local, &remote] {
+        let e = &v["error"]["node_errors"][0];
+        assert_eq!(e["node_id"], "1");
+        assert_eq!(e["errors"][0]["type"], "value_smaller_than_min");
+        assert_eq!(e["errors"][0]["input_name"], "width");
+    }
     assert_eq!(
-        v["error"]["node_errors"][0]["errors"][0]["type"],
-        "value_smaller_than_min"
+        local["error"]["node_errors"][0]["errors"][0]["message"],
+        remote["error"]["node_errors"][0]["errors"][0]["message"]
     );
+}
+
+#[test]
+fn real_server_parameters_and_validate() {
+    let Some(url) = server() else { return };
+    // `-p width=…` reaches EmptyImage only through --set; friendly names need a sampler graph,
+    // so check `validate` against the server's definitions and a named input instead.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("wf.json");
+    std::fs::write(&p, smoke(5, 16).to_string()).unwrap();
+    let out = Command::cargo_bin("comfyctl")
+        .unwrap()
+        .env("COMFYCTL_CONFIG", dir.path().join("none.toml"))
+        .env("COMFYCTL_CACHE_DIR", dir.path().join("cache"))
+        .args([
+            "validate",
+            p.to_str().unwrap(),
+            "--url",
+            &url,
+            "--json",
+            "-p",
+            "filename_prefix=comfyctl-e2e/v",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert!(v["definitions"]["classes"].as_u64().unwrap() > 100);
 }
 
 #[test]

@@ -812,6 +812,8 @@ fn parse_input_error(e: &Value) -> InputError {
             .and_then(Value::as_str)
             .map(str::to_string),
         received_value: e.pointer("/extra_info/received_value").cloned(),
+        origin: None,
+        suggestion: None,
     }
 }
 

@@ -5,8 +5,10 @@ pub mod events;
 pub mod history;
 pub mod http;
 pub mod job;
+pub mod object_info;
 pub mod outputs;
 pub mod report;
+pub mod upload;
 pub mod ws;
 
 pub use http::{RetryPolicy, Server};
@@ -14,55 +16,7 @@ pub use job::{JobOptions, JobResult, JobStatus, run_job};
 pub use report::{JobEvent, Reporter};
 
 use crate::error::ExitStatus;
-use serde::Serialize;
-
-/// One node's validation errors as the server reported them (HTTP 400, or a 200 with
-/// `node_errors`).
-#[derive(Debug, Clone, Serialize)]
-pub struct NodeErrorReport {
-    /// Node id.
-    pub node_id: String,
-    /// Class from the server, or from the workflow.
-    pub class_type: Option<String>,
-    /// `_meta.title` from the workflow.
-    pub title: Option<String>,
-    /// Output nodes that depend on it.
-    pub dependent_outputs: Vec<String>,
-    /// Each error.
-    pub errors: Vec<InputError>,
-}
-
-/// One entry of a node's `errors` list.
-#[derive(Debug, Clone, Serialize)]
-pub struct InputError {
-    /// e.g. `value_not_in_list`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Human message from the server.
-    pub message: String,
-    /// Details (often the real cause).
-    pub details: String,
-    /// `extra_info.input_name`.
-    pub input_name: Option<String>,
-    /// `extra_info.received_value`.
-    pub received_value: Option<serde_json::Value>,
-}
-
-/// The server refused the prompt (HTTP 400 from `/prompt`).
-#[derive(Debug, Clone, Serialize)]
-pub struct Rejection {
-    /// Top-level `error.type`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Top-level message.
-    pub message: String,
-    /// Top-level details (often empty; the cause is in `node_errors`).
-    pub details: String,
-    /// `error.extra_info`.
-    pub extra_info: serde_json::Value,
-    /// Per-node errors.
-    pub node_errors: Vec<NodeErrorReport>,
-}
+pub use crate::rejection::{InputError, NodeErrorReport, Rejection};
 
 /// Failures at the client boundary; each knows its exit status.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +76,14 @@ pub enum ClientError {
         /// Why.
         source: std::io::Error,
     },
+    /// A local file the user named (an input image) could not be read.
+    #[error("cannot read {path}: {source}")]
+    ReadInput {
+        /// The path.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Ctrl-C.
     #[error("interrupted")]
     Cancelled,
@@ -133,7 +95,7 @@ impl ClientError {
         match self {
             ClientError::Rejected(_) => ExitStatus::Rejected,
             ClientError::Cancelled => ExitStatus::Interrupted,
-            ClientError::LocalIo { .. } => ExitStatus::Usage,
+            ClientError::LocalIo { .. } | ClientError::ReadInput { .. } => ExitStatus::Usage,
             _ => ExitStatus::Connection,
         }
     }

@@ -2,7 +2,10 @@
 
 pub mod completions;
 pub mod config;
+pub mod params;
+pub mod prepare;
 pub mod run;
+pub mod validate;
 
 use crate::Context;
 use crate::cli::Command;
@@ -12,6 +15,8 @@ use crate::error::ExitStatus;
 pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Run(args) => run::run(ctx, &args),
+        Command::Params(args) => params::run(ctx, &args),
+        Command::Validate(args) => validate::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => completions::run(&args),
     }

@@ -6,11 +6,12 @@ use crate::client::outputs::{self, SaveOptions, SavedFile};
 use crate::client::{
     ClientError, JobOptions, JobResult, JobStatus, NodeErrorReport, Reporter, Server, run_job,
 };
+use crate::commands::prepare::{self, Prepared};
 use crate::error::{ExitStatus, Failure};
 use crate::printer::Printer;
 use crate::progress::{HumanReporter, JsonlReporter};
 use crate::secret::redact_url;
-use crate::workflow::{self, Workflow};
+use crate::workflow::params::Applied;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,17 +22,19 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
-    let wf = prepare_workflow(ctx, args)?;
+    let mut prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params)?;
     if args.print_prompt {
-        ctx.printer.json_pretty(&Value::Object(wf.nodes))?;
+        if prepare::inputs_offline(&mut prepared.wf, &args.inputs)? > 0 {
+            ctx.printer.warn(
+                "input files are shown by their local names; --print-prompt does not upload them",
+            );
+        }
+        prepare::report_applied(&ctx.printer, &prepared.applied);
+        ctx.printer.json_pretty(&Value::Object(prepared.wf.nodes))?;
         return Ok(ExitStatus::Success);
     }
     let settings = ctx.settings(args.output_dir.clone(), args.timeout)?;
-    let printer = ctx.printer.clone();
-    let debug: Option<crate::client::http::DebugLog> = (printer.verbosity
-        == crate::printer::Verbosity::Verbose)
-        .then(|| Arc::new(move |m: &str| eprintln!("debug: {m}")) as crate::client::http::DebugLog);
-    let server = Server::new(&settings, debug)?;
+    let server = Server::new(&settings, debug_log(&ctx.printer))?;
     if let Some(t) = args.idle_timeout
         && !(t.is_finite() && t > 0.0)
     {
@@ -49,26 +52,100 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
         flat: args.flat_output,
         overwrite: args.overwrite,
     };
-    crate::commands::block_on(execute(ctx, args, &server, &wf, &opts, &save))?
+    crate::commands::block_on(execute(ctx, args, &server, prepared, &opts, &save))?
 }
 
-fn prepare_workflow(ctx: &Context, args: &RunArgs) -> anyhow::Result<Workflow> {
-    let mut wf = workflow::load(&args.workflow)?;
-    for k in &wf.dropped_keys {
-        ctx.printer.warn(&format!(
-            "dropped top-level key '{k}' from {}: it is not a node, and the server would reject it",
-            wf.source_name
-        ));
+/// `-v` prints requests through this.
+pub fn debug_log(printer: &Printer) -> Option<crate::client::http::DebugLog> {
+    (printer.verbosity == crate::printer::Verbosity::Verbose)
+        .then(|| Arc::new(move |m: &str| eprintln!("debug: {m}")) as crate::client::http::DebugLog)
+}
+
+/// Uploads inputs and checks the prompt before it is sent. `Ok(Some(status))` ends the run.
+async fn before_submit(
+    ctx: &Context,
+    args: &RunArgs,
+    server: &Server,
+    prepared: &mut Prepared,
+) -> anyhow::Result<Option<ExitStatus>> {
+    let printer = &ctx.printer;
+    prepare::upload_inputs(
+        server,
+        printer,
+        &mut prepared.wf,
+        &args.inputs,
+        &mut prepared.applied,
+    )
+    .await?;
+    prepare::report_applied(printer, &prepared.applied);
+    if args.no_validate {
+        return Ok(None);
     }
-    let mut sets = Vec::new();
-    for s in &args.set {
-        sets.push(workflow::parse_set(s, false)?);
+    let (report, _) =
+        match prepare::validate_with_refresh(Some(server), &args.defs, &prepared.wf).await {
+            Ok(r) => r,
+            Err(e) => {
+                // Unreachable server: the submit reports it with the right exit code. Anything
+                // else (a proxy without /object_info): the server still validates.
+                if e.downcast_ref::<ClientError>()
+                    .is_some_and(|c| matches!(c, ClientError::Connect { .. }))
+                {
+                    return Ok(None);
+                }
+                printer.warn(&format!(
+                    "cannot check the prompt before sending it ({e}); the server will"
+                ));
+                return Ok(None);
+            }
+        };
+    for w in &report.warnings {
+        printer.warn(w);
     }
-    for s in &args.set_json {
-        sets.push(workflow::parse_set(s, true)?);
+    if report.rejection.is_none() && (report.partial.is_empty() || args.allow_partial) {
+        if !report.partial.is_empty() {
+            printer.warn(&format!(
+                "some outputs fail validation; only {} will run (--allow-partial)",
+                report.valid_outputs.join(", ")
+            ));
+        }
+        return Ok(None);
     }
-    workflow::apply_sets(&mut wf, &sets, args.force_literal)?;
-    Ok(wf)
+    let mut rej = prepare::local_rejection(&report).expect("not clean");
+    prepare::annotate(&mut rej.node_errors, &prepared.applied);
+    let machine = args.json || args.jsonl;
+    eprint!(
+        "{}",
+        format_rejection(printer, &rej, "the server would reject the prompt")
+    );
+    printer.info(&format!(
+        "{} nothing was sent; --no-validate sends it anyway",
+        printer.paint_hint()
+    ));
+    if machine {
+        let v = rejection_json(server, &rej, "comfyctl", &prepared.applied);
+        emit_result(printer, args, &v)?;
+    }
+    Ok(Some(ExitStatus::Rejected))
+}
+
+fn rejection_json(
+    server: &Server,
+    rej: &crate::client::Rejection,
+    by: &str,
+    applied: &[Applied],
+) -> Value {
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "type": "result",
+        "status": "rejected",
+        "server": server.display_url(),
+        "prompt_id": null,
+        "outputs": [],
+        "texts": [],
+        "params": applied,
+        "error": {"kind": "rejected", "rejected_by": by, "message": rej.message, "type": rej.kind, "details": rej.details,
+                  "extra_info": rej.extra_info, "node_errors": rej.node_errors},
+    })
 }
 
 enum Out {
@@ -89,11 +166,15 @@ async fn execute(
     ctx: &Context,
     args: &RunArgs,
     server: &Server,
-    wf: &Workflow,
+    mut prepared: Prepared,
     opts: &JobOptions,
     save: &SaveOptions,
 ) -> anyhow::Result<ExitStatus> {
     let printer = &ctx.printer;
+    if let Some(status) = before_submit(ctx, args, server, &mut prepared).await? {
+        return Ok(status);
+    }
+    let wf = &prepared.wf;
     let cancel = CancellationToken::new();
     {
         let cancel = cancel.clone();
@@ -116,26 +197,17 @@ async fn execute(
     let result = run_job(server, wf, opts, out.reporter(), &cancel).await;
     let job = match result {
         Ok(job) => job,
-        Err(ClientError::Rejected(rej)) => {
+        Err(ClientError::Rejected(mut rej)) => {
             if let Out::Human(h) = &mut out {
                 h.clear();
             }
-            let text = format_rejection(printer, &rej);
+            prepare::annotate(&mut rej.node_errors, &prepared.applied);
+            let text = format_rejection(printer, &rej, "the server rejected the prompt");
             if !machine || printer.verbosity != crate::printer::Verbosity::Quiet {
                 eprint!("{text}");
             }
             if machine {
-                let v = json!({
-                    "schema_version": SCHEMA_VERSION,
-                    "type": "result",
-                    "status": "rejected",
-                    "server": server.display_url(),
-                    "prompt_id": null,
-                    "outputs": [],
-                    "texts": [],
-                    "error": {"kind": "rejected", "message": rej.message, "type": rej.kind, "details": rej.details,
-                              "extra_info": rej.extra_info, "node_errors": rej.node_errors},
-                });
+                let v = rejection_json(server, &rej, "server", &prepared.applied);
                 emit_result(printer, args, &v)?;
             }
             // The report above is complete; no second `error:` line.
@@ -235,7 +307,7 @@ async fn execute(
     }
 
     if machine {
-        let v = result_json(
+        let mut v = result_json(
             server,
             &job,
             &saved,
@@ -243,6 +315,7 @@ async fn execute(
             &texts,
             download_error.as_ref(),
         );
+        v["params"] = serde_json::to_value(&prepared.applied)?;
         emit_result(printer, args, &v)?;
     }
     report_outcome(
@@ -340,7 +413,7 @@ fn error_kind(e: &ClientError) -> &'static str {
         ClientError::Rejected(_) => "rejected",
         ClientError::Download { .. } => "download",
         ClientError::UnsafePath { .. } => "unsafe_path",
-        ClientError::LocalIo { .. } => "local_io",
+        ClientError::LocalIo { .. } | ClientError::ReadInput { .. } => "local_io",
         ClientError::Cancelled => "cancelled",
     }
 }
@@ -398,7 +471,8 @@ fn result_json(
     })
 }
 
-/// Human text for per-node validation errors: node id, class, title, input, message, details.
+/// Human text for per-node validation errors: node id, class, title, input, message, details,
+/// and what the user typed that set the input.
 pub fn format_node_errors(printer: &Printer, errors: &[NodeErrorReport]) -> String {
     let mut s = String::new();
     for ne in errors {
@@ -420,10 +494,26 @@ pub fn format_node_errors(printer: &Printer, errors: &[NodeErrorReport]) -> Stri
             let details =
                 if e.details.is_empty() || e.details == e.input_name.clone().unwrap_or_default() {
                     String::new()
+                } else if e.kind == "value_not_in_list" && e.details.chars().count() > 160 {
+                    // The server lists every allowed value; hundreds of model names bury the
+                    // point. --json keeps the full text.
+                    let n = e.details.matches("', '").count() + 1;
+                    let got = match &e.received_value {
+                        Some(serde_json::Value::String(v)) => v.clone(),
+                        Some(v) => v.to_string(),
+                        None => "?".into(),
+                    };
+                    format!(" — '{got}' is not one of the {n} values the server lists")
                 } else {
-                    format!(" — {}", e.details)
+                    format!(" — {}", shorten(&e.details, 200))
                 };
             s.push_str(&format!("    {input}{}{details} [{}]\n", e.message, e.kind));
+            if let Some(o) = &e.origin {
+                s.push_str(&format!("      {}\n", printer.dim(&format!("set by {o}"))));
+            }
+            if let Some(sug) = &e.suggestion {
+                s.push_str(&format!("      did you mean '{sug}'?\n"));
+            }
         }
         if !ne.dependent_outputs.is_empty() {
             s.push_str(&format!(
@@ -438,14 +528,20 @@ pub fn format_node_errors(printer: &Printer, errors: &[NodeErrorReport]) -> Stri
     s
 }
 
-fn format_rejection(printer: &Printer, rej: &crate::client::Rejection) -> String {
-    let mut s = format!(
-        "{} the server rejected the prompt: {}",
-        printer.red("error:"),
-        rej.message
-    );
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{cut}… ({} more characters)", s.chars().count() - max)
+}
+
+/// The whole report for a rejected prompt; `who` is "the server rejected the prompt" or
+/// "the server would reject the prompt".
+pub fn format_rejection(printer: &Printer, rej: &crate::client::Rejection, who: &str) -> String {
+    let mut s = format!("{} {who}: {}", printer.red("error:"), rej.message);
     if !rej.details.is_empty() && rej.details != rej.message {
-        s.push_str(&format!(" ({})", rej.details));
+        s.push_str(&format!(" ({})", shorten(&rej.details, 300)));
     }
     if !rej.kind.is_empty() {
         s.push_str(&format!(" [{}]", rej.kind));
@@ -458,5 +554,36 @@ fn format_rejection(printer: &Printer, rej: &crate::client::Rejection) -> String
             printer.paint_hint()
         ));
     }
+    let mut folders: Vec<&str> = rej
+        .node_errors
+        .iter()
+        .flat_map(|n| n.errors.iter())
+        .filter(|e| e.kind == "value_not_in_list" && e.origin.is_none())
+        .filter_map(|e| e.input_name.as_deref().and_then(model_folder))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    folders.retain(|f| seen.insert(*f));
+    if !folders.is_empty() {
+        s.push_str(&format!(
+            "{} the server does not have these model files; they go in ComfyUI/models/{}/\n",
+            printer.paint_hint(),
+            folders.join("/, models/")
+        ));
+    }
     s
+}
+
+/// The models folder a loader input reads (ComfyUI's `folder_paths` names).
+fn model_folder(input: &str) -> Option<&'static str> {
+    Some(match input {
+        "ckpt_name" => "checkpoints",
+        "lora_name" => "loras",
+        "unet_name" => "diffusion_models",
+        "vae_name" => "vae",
+        "clip_name" | "clip_name1" | "clip_name2" | "clip_name3" | "clip_name4" => "text_encoders",
+        "control_net_name" => "controlnet",
+        "style_model_name" => "style_models",
+        "gligen_name" => "gligen",
+        _ => return None,
+    })
 }

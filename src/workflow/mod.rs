@@ -2,7 +2,11 @@
 //! Never sees clap types, so it is tested directly.
 
 pub mod inject;
+pub mod nodedefs;
+pub mod params;
 pub mod parse;
+pub mod schema;
+pub mod validate;
 
 pub use inject::{SetArg, apply_sets, parse_set};
 pub use parse::{Workflow, load, parse_str};
@@ -104,6 +108,36 @@ pub enum WorkflowError {
         /// Upstream output index.
         from_output: String,
     },
+    /// `-p` syntax.
+    #[error("invalid -p '{arg}': {reason}")]
+    BadParam {
+        /// The argument as given.
+        arg: String,
+        /// Why.
+        reason: String,
+    },
+    /// A name that is not a friendly parameter of this workflow.
+    #[error("{}", unknown_param_message(.name, .available, .known_elsewhere, .suggestion.as_deref()))]
+    UnknownParam {
+        /// What was typed.
+        name: String,
+        /// Parameters this workflow has.
+        available: Vec<String>,
+        /// The name is a friendly name, but this workflow has nothing it maps to.
+        known_elsewhere: bool,
+        /// The closest available name.
+        suggestion: Option<String>,
+    },
+    /// `name@NODE` where NODE is not one of the parameter's nodes.
+    #[error("{name}@{node}: node {node} is not one of the nodes '{name}' sets ({targets})")]
+    ParamNotOnNode {
+        /// Parameter.
+        name: String,
+        /// Node as typed.
+        node: String,
+        /// `id.input` list.
+        targets: String,
+    },
     /// A value that does not fit the input's type.
     #[error("input '{input}' of node {node} ({class_type}) holds {expected}; '{value}' is not one")]
     BadValue {
@@ -118,4 +152,29 @@ pub enum WorkflowError {
         /// "an integer", "a number", …
         expected: &'static str,
     },
+}
+
+fn unknown_param_message(
+    name: &str,
+    available: &[String],
+    known_elsewhere: &bool,
+    suggestion: Option<&str>,
+) -> String {
+    let mut m = if *known_elsewhere {
+        format!("this workflow has no '{name}' parameter")
+    } else {
+        format!("unknown parameter '{name}'")
+    };
+    if let Some(s) = suggestion {
+        m.push_str(&format!(" (did you mean '{s}'?)"));
+    }
+    if available.is_empty() {
+        m.push_str("; the workflow has no friendly parameters: use NODE.input=VALUE");
+    } else {
+        m.push_str(&format!(
+            "; this workflow has: {} (or use NODE.input=VALUE)",
+            available.join(", ")
+        ));
+    }
+    m
 }

@@ -187,21 +187,40 @@ fn validation_error_exit_3_names_node_and_input() {
     let dir = tempfile::tempdir().unwrap();
     let mut wf = sample_workflow();
     wf["4"]["inputs"]["ckpt_name"] = json!("nope.safetensors");
-    let out = run(dir.path(), &srv, &wf, &[]);
-    assert_eq!(out.status.code(), Some(3));
-    let e = text(&out.stderr);
-    assert!(
-        e.contains("the server rejected the prompt: Prompt outputs failed validation"),
-        "{e}"
-    );
-    assert!(e.contains("node 4 CheckpointLoaderSimple"), "{e}");
-    assert!(e.contains("ckpt_name: Value not in list — ckpt_name: 'nope.safetensors' not in ['tiny-random-sd15.safetensors']"), "{e}");
-    assert!(text(&out.stdout).is_empty());
+    // Caught before sending, in the server's words; and by the server itself with
+    // --no-validate. Both read the same.
+    for (flags, who) in [
+        (&[][..], "the server would reject the prompt"),
+        (&["--no-validate"][..], "the server rejected the prompt"),
+    ] {
+        let before = srv
+            .requests()
+            .iter()
+            .filter(|r| *r == "POST /prompt")
+            .count();
+        let out = run(dir.path(), &srv, &wf, flags);
+        assert_eq!(out.status.code(), Some(3));
+        let e = text(&out.stderr);
+        assert!(
+            e.contains(&format!("{who}: Prompt outputs failed validation")),
+            "{e}"
+        );
+        assert!(e.contains("node 4 CheckpointLoaderSimple"), "{e}");
+        assert!(e.contains("ckpt_name: Value not in list — ckpt_name: 'nope.safetensors' not in ['tiny-random-sd15.safetensors']"), "{e}");
+        assert!(text(&out.stdout).is_empty());
+        let after = srv
+            .requests()
+            .iter()
+            .filter(|r| *r == "POST /prompt")
+            .count();
+        assert_eq!(after - before, flags.len(), "sent only with --no-validate");
+    }
 
-    let out = run(dir.path(), &srv, &wf, &["--json"]);
+    let out = run(dir.path(), &srv, &wf, &["--json", "--no-validate"]);
     assert_eq!(out.status.code(), Some(3));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "rejected");
+    assert_eq!(v["error"]["rejected_by"], "server");
     assert_eq!(v["error"]["node_errors"][0]["node_id"], "4");
     assert_eq!(
         v["error"]["node_errors"][0]["errors"][0]["type"],
@@ -213,7 +232,7 @@ fn validation_error_exit_3_names_node_and_input() {
     );
 
     let wf = json!({"1": {"class_type": "NoSuchNodeXYZ", "inputs": {}}, "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}});
-    let out = run(dir.path(), &srv, &wf, &[]);
+    let out = run(dir.path(), &srv, &wf, &["--no-validate"]);
     assert_eq!(out.status.code(), Some(3));
     let e = text(&out.stderr);
     assert!(
@@ -229,7 +248,19 @@ fn partial_acceptance_exits_3_unless_allowed() {
     let mut wf = invert_workflow(None);
     wf["10"] = json!({"class_type": "EmptyImage", "inputs": {"width": 0, "height": 64, "batch_size": 1, "color": 0}});
     wf["11"] = json!({"class_type": "SaveImage", "inputs": {"images": ["10", 0], "filename_prefix": "bad"}});
+    // comfyctl sees it first and sends nothing.
     let out = run(dir.path(), &srv, &wf, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("some outputs would fail validation (only 3 would run)")
+            && e.contains("width: Value 0 smaller than min of 1"),
+        "{e}"
+    );
+    assert!(text(&out.stdout).is_empty());
+    assert!(!srv.requests().iter().any(|r| r == "POST /prompt"));
+    // The server's own partial acceptance.
+    let out = run(dir.path(), &srv, &wf, &["--no-validate"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let e = text(&out.stderr);
     assert!(
@@ -429,8 +460,9 @@ fn traversal_attempts_are_refused_and_nothing_escapes() {
     assert_eq!(text(&out.stdout).trim(), "sub/out/e2e/invert_00001_.png");
     let all: Vec<_> = walk(dir.path());
     assert!(
-        all.iter()
-            .all(|p| p.starts_with(dir.path().join("sub/out")) || p.ends_with("wf.json")),
+        all.iter().all(|p| p.starts_with(dir.path().join("sub/out"))
+            || p.starts_with(dir.path().join(".cache-comfyctl"))
+            || p.ends_with("wf.json")),
         "{all:?}"
     );
 }

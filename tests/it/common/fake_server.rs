@@ -131,6 +131,7 @@ struct Inner {
     requests: Vec<String>,
     faults: Faults,
     input_files: Vec<String>,
+    models: HashMap<String, Vec<String>>,
 }
 
 pub struct Shared {
@@ -254,6 +255,20 @@ impl FakeServer {
     }
 
     /// Adds a file the server can serve.
+    /// Puts a model file in a folder (it then appears in /object_info lists and /models).
+    pub fn add_model(&self, folder: &str, name: &str) {
+        let mut i = self.shared.inner.lock().unwrap();
+        i.models
+            .entry(folder.to_string())
+            .or_default()
+            .push(name.to_string());
+    }
+
+    /// Names of files in the input folder.
+    pub fn input_files(&self) -> Vec<String> {
+        self.shared.inner.lock().unwrap().input_files.clone()
+    }
+
     pub fn add_file(&self, file_type: &str, subfolder: &str, name: &str, data: Vec<u8>) {
         self.shared.inner.lock().unwrap().files.insert(
             (file_type.into(), subfolder.into(), name.into()),
@@ -303,6 +318,10 @@ pub async fn serve(
         ..Default::default()
     };
     inner.input_files = vec!["example.png".into()];
+    inner.models.insert(
+        "checkpoints".into(),
+        vec!["tiny-random-sd15.safetensors".into()],
+    );
     inner.files.insert(
         ("input".into(), String::new(), "example.png".into()),
         FileData::Bytes(Arc::new(INPUT_PNG.to_vec())),
@@ -323,6 +342,7 @@ pub async fn serve(
         .route("/history/{id}", get(get_history_one))
         .route("/view", get(get_view))
         .route("/upload/image", post(post_upload))
+        .route("/upload/mask", post(post_upload_mask))
         .route("/object_info", get(get_object_info))
         .route("/object_info/{cls}", get(get_object_info_one))
         .route("/system_stats", get(get_system_stats))
@@ -681,11 +701,8 @@ fn validate(
                         }
                     }
                     Value::Array(list) => {
-                        let list: Vec<Value> = if name == "ckpt_name" {
-                            vec![json!("tiny-random-sd15.safetensors")]
-                        } else {
-                            list.clone()
-                        };
+                        let list: Vec<Value> =
+                            combo_override(inner, name, &opts).unwrap_or_else(|| list.clone());
                         if !list.contains(v) {
                             let cfg_shown = if list.len() > 20 {
                                 Value::Null
@@ -1048,11 +1065,23 @@ fn async_stream_body(
     })
 }
 
-async fn post_upload(State(s): State<Arc<Shared>>, mut mp: Multipart) -> Response {
+async fn post_upload(State(s): State<Arc<Shared>>, mp: Multipart) -> Response {
+    upload(s, mp, false).await
+}
+
+async fn post_upload_mask(State(s): State<Arc<Shared>>, mp: Multipart) -> Response {
+    upload(s, mp, true).await
+}
+
+/// `/upload/image` and `/upload/mask` (protocol §1.5), including their quirks: an unknown
+/// `type` is a 500, identical content reuses the name, a mask without `original_ref` is a 500
+/// and a mask whose original is missing answers 200 without writing anything.
+async fn upload(s: Arc<Shared>, mut mp: Multipart, mask: bool) -> Response {
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut file_type = "input".to_string();
     let mut subfolder = String::new();
     let mut overwrite = false;
+    let mut original_ref: Option<String> = None;
     while let Ok(Some(field)) = mp.next_field().await {
         match field.name().unwrap_or("") {
             "image" => {
@@ -1068,6 +1097,7 @@ async fn post_upload(State(s): State<Arc<Shared>>, mut mp: Multipart) -> Respons
                     "true" | "1"
                 )
             }
+            "original_ref" => original_ref = Some(field.text().await.unwrap_or_default()),
             _ => {}
         }
     }
@@ -1081,6 +1111,23 @@ async fn post_upload(State(s): State<Arc<Shared>>, mut mp: Multipart) -> Respons
         return StatusCode::BAD_REQUEST.into_response();
     }
     let mut i = s.inner.lock().unwrap();
+    i.requests.push(format!(
+        "UPLOAD {} {name} overwrite={overwrite}",
+        if mask { "mask" } else { "image" }
+    ));
+    let original_exists = if mask {
+        let Some(orig) = original_ref.and_then(|r| serde_json::from_str::<Value>(&r).ok()) else {
+            return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
+        };
+        let key = (
+            orig["type"].as_str().unwrap_or("output").to_string(),
+            orig["subfolder"].as_str().unwrap_or("").to_string(),
+            orig["filename"].as_str().unwrap_or("").to_string(),
+        );
+        i.files.contains_key(&key)
+    } else {
+        true
+    };
     let key = |n: &str| (file_type.clone(), subfolder.clone(), n.to_string());
     if !overwrite {
         let (stem, ext) = name
@@ -1096,31 +1143,81 @@ async fn post_upload(State(s): State<Arc<Shared>>, mut mp: Multipart) -> Respons
             n += 1;
         }
     }
-    if file_type == "input" && subfolder.is_empty() && !i.input_files.contains(&name) {
-        i.input_files.push(name.clone());
+    if original_exists {
+        if file_type == "input" && subfolder.is_empty() && !i.input_files.contains(&name) {
+            i.input_files.push(name.clone());
+        }
+        i.files.insert(key(&name), FileData::Bytes(Arc::new(data)));
     }
-    i.files.insert(key(&name), FileData::Bytes(Arc::new(data)));
     json_response(
         StatusCode::OK,
         &json!({"name": name, "subfolder": subfolder, "type": file_type}),
     )
 }
 
-async fn get_object_info(State(s): State<Arc<Shared>>) -> Response {
-    let raw = match s.version {
-        Version::V0_26 => OBJECT_INFO_NEW,
-        Version::V0_3_64 => OBJECT_INFO_OLD,
-    };
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        raw,
+/// The folder a model-list input reads, as ComfyUI's loaders do.
+fn model_folder(input: &str) -> Option<&'static str> {
+    Some(match input {
+        "ckpt_name" => "checkpoints",
+        "lora_name" => "loras",
+        "unet_name" => "diffusion_models",
+        "clip_name" | "clip_name1" | "clip_name2" | "clip_name3" => "text_encoders",
+        "control_net_name" => "controlnet",
+        _ => return None,
+    })
+}
+
+/// Lists the real server computes live: models on disk and files in the input folder.
+fn combo_override(inner: &Inner, input: &str, opts: &Value) -> Option<Vec<Value>> {
+    if opts.get("image_upload") == Some(&Value::Bool(true)) && opts.get("image_folder").is_none() {
+        let mut files = inner.input_files.clone();
+        files.sort();
+        return Some(files.into_iter().map(Value::from).collect());
+    }
+    let folder = model_folder(input)?;
+    Some(
+        inner
+            .models
+            .get(folder)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(Value::from)
+            .collect(),
     )
-        .into_response()
+}
+
+fn live_object_info(s: &Shared) -> Value {
+    let inner = s.inner.lock().unwrap();
+    let mut info = s.object_info.clone();
+    for def in info.as_object_mut().unwrap().values_mut() {
+        for section in ["required", "optional"] {
+            let Some(spec) = def
+                .pointer_mut(&format!("/input/{section}"))
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            for (name, cfg) in spec.iter_mut() {
+                if !cfg.get(0).is_some_and(Value::is_array) {
+                    continue;
+                }
+                let opts = cfg.get(1).cloned().unwrap_or(json!({}));
+                if let Some(list) = combo_override(&inner, name, &opts) {
+                    cfg[0] = Value::Array(list);
+                }
+            }
+        }
+    }
+    info
+}
+
+async fn get_object_info(State(s): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &live_object_info(&s))
 }
 
 async fn get_object_info_one(State(s): State<Arc<Shared>>, Path(cls): Path<String>) -> Response {
-    let v = match s.object_info.get(&cls) {
+    let v = match live_object_info(&s).get(&cls) {
         Some(info) => json!({ cls: info }),
         None => json!({}),
     };
@@ -1159,11 +1256,20 @@ async fn get_models() -> Response {
     )
 }
 
-async fn get_models_folder(Path(folder): Path<String>) -> Response {
+async fn get_models_folder(State(s): State<Arc<Shared>>, Path(folder): Path<String>) -> Response {
     match folder.as_str() {
-        "checkpoints" => json_response(StatusCode::OK, &json!(["tiny-random-sd15.safetensors"])),
-        "loras" | "vae" | "text_encoders" | "diffusion_models" | "upscale_models"
-        | "embeddings" => json_response(StatusCode::OK, &json!([])),
+        "checkpoints" | "loras" | "vae" | "text_encoders" | "diffusion_models"
+        | "upscale_models" | "embeddings" | "controlnet" => {
+            let list = s
+                .inner
+                .lock()
+                .unwrap()
+                .models
+                .get(&folder)
+                .cloned()
+                .unwrap_or_default();
+            json_response(StatusCode::OK, &json!(list))
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }

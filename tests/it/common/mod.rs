@@ -13,6 +13,7 @@ pub fn comfyctl(home: &Path) -> Command {
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("xdg"))
         .env("COMFYCTL_CONFIG", home.join("config.toml"))
+        .env("COMFYCTL_CACHE_DIR", home.join(".cache-comfyctl"))
         .env("NO_COLOR", "1")
         .env("COMFYCTL_RETRY_BASE_MS", "20")
         .current_dir(home);

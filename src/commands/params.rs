@@ -1,0 +1,253 @@
+//! `comfyctl params`: what can be changed in a workflow, and where each name goes.
+
+use super::prepare;
+use crate::Context;
+use crate::cli::ParamsArgs;
+use crate::error::ExitStatus;
+use crate::workflow::Workflow;
+use crate::workflow::schema::{self, MODEL_FOLDERS, Param};
+use serde_json::{Value, json};
+
+/// Version of the `--json` object.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Parameters whose value is one of a list the server knows (models, samplers, files).
+const COMBO_PARAMS: &[&str] = &[
+    "sampler",
+    "scheduler",
+    "ckpt",
+    "unet",
+    "vae",
+    "clip",
+    "clip1",
+    "clip2",
+    "clip3",
+    "clip_vision",
+    "lora",
+    "controlnet",
+    "upscale_model",
+    "motion_model",
+    "image",
+    "mask",
+    "video",
+];
+
+/// Runs the command.
+pub fn run(ctx: &Context, args: &ParamsArgs) -> anyhow::Result<ExitStatus> {
+    let prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params)?;
+    prepare::report_applied(&ctx.printer, &prepared.applied);
+    let wf = &prepared.wf;
+    if args.print_prompt {
+        ctx.printer.json_pretty(&Value::Object(wf.nodes.clone()))?;
+        return Ok(ExitStatus::Success);
+    }
+    let params = schema::discover(wf);
+    let v = listing(wf, &params);
+    if args.json {
+        ctx.printer.json_pretty(&v)?;
+        return Ok(ExitStatus::Success);
+    }
+    print_table(ctx, wf, &v)?;
+    Ok(ExitStatus::Success)
+}
+
+fn type_of(name: &str, v: &Value) -> &'static str {
+    if COMBO_PARAMS.contains(&name) {
+        return "COMBO";
+    }
+    match v {
+        Value::String(_) => "STRING",
+        Value::Bool(_) => "BOOLEAN",
+        Value::Number(n) if n.is_f64() => "FLOAT",
+        Value::Number(_) => "INT",
+        _ => "?",
+    }
+}
+
+fn value_at(wf: &Workflow, node: &str, input: &str) -> Value {
+    wf.nodes[node]["inputs"]
+        .get(input)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// The `--json` document.
+fn listing(wf: &Workflow, params: &[Param]) -> Value {
+    let node_json =
+        |id: &str| json!({"node": id, "class_type": wf.class_type(id), "title": wf.title(id)});
+    let ps: Vec<Value> = params
+        .iter()
+        .map(|p| {
+            let targets: Vec<Value> = p
+                .targets
+                .iter()
+                .map(|t| {
+                    let mut n = node_json(&t.node);
+                    n["input"] = json!(t.input);
+                    n["value"] = value_at(wf, &t.node, &t.input);
+                    n
+                })
+                .collect();
+            let first = targets
+                .first()
+                .map(|t| t["value"].clone())
+                .unwrap_or(Value::Null);
+            let same = targets.iter().all(|t| t["value"] == first);
+            json!({
+                "name": p.name,
+                "about": p.about,
+                "type": type_of(p.name, &first),
+                "value": if same { first } else { Value::Null },
+                "targets": targets,
+            })
+        })
+        .collect();
+    let models: Vec<Value> = params
+        .iter()
+        .filter_map(|p| {
+            MODEL_FOLDERS
+                .iter()
+                .find(|(n, _)| *n == p.name)
+                .map(|(_, f)| (p, *f))
+        })
+        .flat_map(|(p, folder)| {
+            p.targets.iter().map(move |t| {
+                json!({"param": p.name, "folder": folder, "name": value_at(wf, &t.node, &t.input),
+                       "node": t.node, "input": t.input})
+            })
+        })
+        .collect();
+    let outputs: Vec<Value> = schema::output_nodes(wf)
+        .iter()
+        .map(|id| node_json(id))
+        .collect();
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "workflow": wf.source_name,
+        "params": ps,
+        "models": models,
+        "embeddings": schema::embeddings(wf),
+        "outputs": outputs,
+    })
+}
+
+fn short(v: &Value, max: usize) -> String {
+    let s = match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Null => "(differs per node)".to_string(),
+        other => other.to_string(),
+    };
+    let s = s.replace('\n', "\\n");
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+fn print_table(ctx: &Context, wf: &Workflow, v: &Value) -> anyhow::Result<()> {
+    let p = &ctx.printer;
+    let params = v["params"].as_array().cloned().unwrap_or_default();
+    let node_label = |t: &Value| -> String {
+        let class = t["class_type"].as_str().unwrap_or("?");
+        match t["title"].as_str() {
+            Some(title) if title != class => format!(
+                "{}.{} ({class} \"{title}\")",
+                t["node"].as_str().unwrap_or(""),
+                t["input"].as_str().unwrap_or("")
+            ),
+            _ => format!(
+                "{}.{} ({class})",
+                t["node"].as_str().unwrap_or(""),
+                t["input"].as_str().unwrap_or("")
+            ),
+        }
+    };
+    if params.is_empty() {
+        p.data_line(&format!(
+            "{}: no friendly parameters found; set inputs with --set NODE.input=VALUE",
+            wf.source_name
+        ))?;
+    } else {
+        let rows: Vec<(String, String, String, String)> = params
+            .iter()
+            .map(|x| {
+                let targets: Vec<Value> = x["targets"].as_array().cloned().unwrap_or_default();
+                (
+                    x["name"].as_str().unwrap_or("").to_string(),
+                    x["type"].as_str().unwrap_or("").to_string(),
+                    short(&x["value"], 48),
+                    targets
+                        .iter()
+                        .map(&node_label)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect();
+        let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(9);
+        let w1 = 7;
+        let w2 = rows
+            .iter()
+            .map(|r| r.2.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(5);
+        p.data_line(&format!(
+            "{:w0$}  {:w1$}  {:w2$}  SETS",
+            "PARAMETER", "TYPE", "VALUE"
+        ))?;
+        for (n, t, val, targets) in rows {
+            let pad = w2.saturating_sub(val.chars().count());
+            p.data_line(&format!(
+                "{n:w0$}  {t:w1$}  {val}{}  {targets}",
+                " ".repeat(pad)
+            ))?;
+        }
+    }
+    let models = v["models"].as_array().cloned().unwrap_or_default();
+    if !models.is_empty() {
+        p.data_line("")?;
+        p.data_line("MODELS")?;
+        for m in models {
+            p.data_line(&format!(
+                "  {}/{}  ({} at node {})",
+                m["folder"].as_str().unwrap_or(""),
+                m["name"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| m["name"].to_string()),
+                m["param"].as_str().unwrap_or(""),
+                m["node"].as_str().unwrap_or("")
+            ))?;
+        }
+    }
+    let emb = v["embeddings"].as_array().cloned().unwrap_or_default();
+    if !emb.is_empty() {
+        p.data_line("")?;
+        p.data_line(&format!(
+            "EMBEDDINGS  {}",
+            emb.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+    }
+    let outs = v["outputs"].as_array().cloned().unwrap_or_default();
+    if !outs.is_empty() {
+        p.data_line("")?;
+        p.data_line(&format!(
+            "OUTPUTS     {}",
+            outs.iter()
+                .map(|o| format!(
+                    "{} ({})",
+                    o["node"].as_str().unwrap_or(""),
+                    o["class_type"].as_str().unwrap_or("?")
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+    }
+    Ok(())
+}

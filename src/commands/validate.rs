@@ -1,0 +1,91 @@
+//! `comfyctl validate`: would the server accept this prompt? Checked locally against its node
+//! definitions (fetched and cached, or a saved `/object_info` file), without submitting.
+
+use super::prepare;
+use crate::Context;
+use crate::cli::ValidateArgs;
+use crate::client::Server;
+use crate::client::object_info::DefsSource;
+use crate::error::ExitStatus;
+use serde_json::json;
+
+/// Version of the `--json` object.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Runs the command.
+pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
+    let mut prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params)?;
+    prepare::report_applied(&ctx.printer, &prepared.applied);
+    let server = match &args.defs.object_info {
+        Some(_) => None,
+        None => {
+            let settings = ctx.settings(None, None)?;
+            Some(Server::new(&settings, super::run::debug_log(&ctx.printer))?)
+        }
+    };
+    let (report, defs) = super::block_on(prepare::validate_with_refresh(
+        server.as_ref(),
+        &args.defs,
+        &prepared.wf,
+    ))??;
+    let mut rejection = prepare::local_rejection(&report);
+    if let Some(r) = &mut rejection {
+        prepare::annotate(&mut r.node_errors, &prepared.applied);
+    }
+    let p = &ctx.printer;
+    let source = match &defs.source {
+        DefsSource::Server => "server".to_string(),
+        DefsSource::Cache(_) => "cache".to_string(),
+        DefsSource::File(f) => f.display().to_string(),
+    };
+    if args.json {
+        let v = json!({
+            "schema_version": SCHEMA_VERSION,
+            "type": "validation",
+            "workflow": prepared.wf.source_name,
+            "valid": rejection.is_none(),
+            "definitions": {"source": match defs.source { DefsSource::File(_) => "file", DefsSource::Cache(_) => "cache", DefsSource::Server => "server" },
+                            "classes": defs.defs.len(), "comfyui_version": defs.version,
+                            "server": server.as_ref().map(Server::display_url)},
+            "outputs": report.valid_outputs,
+            "error": rejection.as_ref().map(|r| json!({"type": r.kind, "message": r.message, "details": r.details,
+                                                       "extra_info": r.extra_info, "node_errors": r.node_errors})),
+            "warnings": report.warnings,
+            "params": std::mem::take(&mut prepared.applied),
+        });
+        for w in &report.warnings {
+            p.warn(w);
+        }
+        p.json_pretty(&v)?;
+    } else {
+        for w in &report.warnings {
+            p.warn(w);
+        }
+        match &rejection {
+            // Errors print even under -q.
+            Some(r) => eprint!(
+                "{}",
+                super::run::format_rejection(p, r, "the server would reject the prompt")
+            ),
+            None => {
+                let version = defs
+                    .version
+                    .as_deref()
+                    .map(|v| format!(", ComfyUI {v}"))
+                    .unwrap_or_default();
+                p.info(&format!(
+                    "{} {}: valid ({} output node(s) would run; checked against {} node classes from {source}{version})",
+                    p.green("✓"),
+                    prepared.wf.source_name,
+                    report.valid_outputs.len(),
+                    defs.defs.len()
+                ));
+            }
+        }
+    }
+    Ok(if rejection.is_some() {
+        ExitStatus::Rejected
+    } else {
+        ExitStatus::Success
+    })
+}

@@ -1,0 +1,367 @@
+//! Node definitions from `/object_info`: what inputs each class takes, in which order, with which
+//! limits. Validation, `params` and (later) UI-format conversion read workflows through these.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The kind of one input, as `/object_info` declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputKind {
+    /// `INT` with optional limits.
+    Int {
+        /// `min`.
+        min: Option<f64>,
+        /// `max`.
+        max: Option<f64>,
+        /// `step` (the server does not enforce it; the editor rounds to it).
+        step: Option<f64>,
+        /// Seed-like: the editor adds a `control_after_generate` widget after it.
+        control_after_generate: bool,
+    },
+    /// `FLOAT` with optional limits.
+    Float {
+        /// `min`.
+        min: Option<f64>,
+        /// `max`.
+        max: Option<f64>,
+        /// `step`.
+        step: Option<f64>,
+    },
+    /// `STRING`.
+    String {
+        /// A text box rather than a one-line field.
+        multiline: bool,
+    },
+    /// `BOOLEAN`.
+    Boolean,
+    /// A list of allowed values (`[[...], {...}]` or V3 `["COMBO", {"options": [...]}]`).
+    Combo {
+        /// The allowed values; empty when the server fills them remotely.
+        options: Vec<Value>,
+        /// An image/video/audio loader whose list is the server's input folder.
+        upload: bool,
+        /// The server lists options elsewhere (`remote`) or accepts several (`multi_select`):
+        /// the list here cannot be used to reject a value.
+        open: bool,
+    },
+    /// A typed connection such as `MODEL`, `IMAGE` or `*`; also V3 dynamic types, which are
+    /// not checked here.
+    Link(String),
+}
+
+impl InputKind {
+    /// True for inputs the editor shows as widgets (values rather than connections).
+    pub fn is_widget(&self) -> bool {
+        !matches!(self, InputKind::Link(_))
+    }
+
+    /// Short name for listings: `INT`, `FLOAT`, `STRING`, `BOOLEAN`, `COMBO` or the link type.
+    pub fn type_name(&self) -> &str {
+        match self {
+            InputKind::Int { .. } => "INT",
+            InputKind::Float { .. } => "FLOAT",
+            InputKind::String { .. } => "STRING",
+            InputKind::Boolean => "BOOLEAN",
+            InputKind::Combo { .. } => "COMBO",
+            InputKind::Link(t) => t,
+        }
+    }
+}
+
+/// One declared input.
+#[derive(Debug, Clone)]
+pub struct InputSpec {
+    /// Input name.
+    pub name: String,
+    /// Required (else optional).
+    pub required: bool,
+    /// Its kind.
+    pub kind: InputKind,
+    /// `forceInput`: a value type that is always a connection in the editor.
+    pub force_input: bool,
+    /// `[type, options]` exactly as the server sent it, for error reports in the server's shape.
+    pub raw: Value,
+}
+
+/// One node class.
+#[derive(Debug, Clone)]
+pub struct NodeDef {
+    /// Class name.
+    pub class: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Inputs: required in declared order, then optional.
+    pub inputs: Vec<InputSpec>,
+    /// Output types (`output`); combo outputs appear as `COMBO`.
+    pub outputs: Vec<String>,
+    /// Output names (`output_name`).
+    pub output_names: Vec<String>,
+    /// An output node: the server runs the graph for these.
+    pub output_node: bool,
+}
+
+impl NodeDef {
+    /// The input named `name`.
+    pub fn input(&self, name: &str) -> Option<&InputSpec> {
+        self.inputs.iter().find(|i| i.name == name)
+    }
+}
+
+/// Every class the server knows.
+#[derive(Debug, Clone, Default)]
+pub struct NodeDefs {
+    defs: BTreeMap<String, NodeDef>,
+}
+
+/// `/object_info` was not the expected object.
+#[derive(Debug, thiserror::Error)]
+#[error("not an /object_info document: {0}")]
+pub struct NodeDefsError(pub String);
+
+impl NodeDefs {
+    /// Parses a `/object_info` body. Classes whose entry cannot be read are skipped, since one
+    /// broken custom node must not make every other one unusable.
+    pub fn from_value(v: &Value) -> Result<NodeDefs, NodeDefsError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| NodeDefsError("expected a JSON object of node classes".into()))?;
+        if !obj.is_empty() && !obj.values().any(|n| n.get("input").is_some()) {
+            return Err(NodeDefsError(
+                "no entry has an \"input\" field; is this really /object_info?".into(),
+            ));
+        }
+        let defs = obj
+            .iter()
+            .filter_map(|(class, n)| parse_def(class, n).map(|d| (class.clone(), d)))
+            .collect();
+        Ok(NodeDefs { defs })
+    }
+
+    /// The class named `class`.
+    pub fn get(&self, class: &str) -> Option<&NodeDef> {
+        self.defs.get(class)
+    }
+
+    /// Number of classes.
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// No classes at all.
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+}
+
+fn parse_def(class: &str, n: &Value) -> Option<NodeDef> {
+    let input = n.get("input")?.as_object()?;
+    let mut inputs = Vec::new();
+    for (section, required) in [("required", true), ("optional", false)] {
+        let Some(spec) = input.get(section).and_then(Value::as_object) else {
+            continue;
+        };
+        // `input_order` is authoritative where present (V3 nodes); JSON object order otherwise,
+        // which serde_json keeps with `preserve_order`.
+        let order: Vec<String> = n
+            .pointer(&format!("/input_order/{section}"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_else(|| spec.keys().cloned().collect());
+        for name in order {
+            let Some(raw) = spec.get(&name) else { continue };
+            let (kind, force_input) = parse_kind(raw);
+            inputs.push(InputSpec {
+                name,
+                required,
+                kind,
+                force_input,
+                raw: raw.clone(),
+            });
+        }
+    }
+    let strings = |key: &str| -> Vec<String> {
+        n.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|t| match t {
+                        Value::String(s) => s.clone(),
+                        Value::Array(_) => "COMBO".to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Some(NodeDef {
+        class: class.to_string(),
+        display_name: n
+            .get("display_name")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        inputs,
+        outputs: strings("output"),
+        output_names: strings("output_name"),
+        output_node: n.get("output_node").and_then(Value::as_bool) == Some(true),
+    })
+}
+
+fn num(opts: &Map<String, Value>, key: &str) -> Option<f64> {
+    opts.get(key).and_then(Value::as_f64)
+}
+
+fn parse_kind(raw: &Value) -> (InputKind, bool) {
+    let empty = Map::new();
+    let opts = raw.get(1).and_then(Value::as_object).unwrap_or(&empty);
+    let force_input = opts.get("forceInput").and_then(Value::as_bool) == Some(true);
+    let flag = |k: &str| opts.get(k).and_then(Value::as_bool) == Some(true);
+    let upload = [
+        "image_upload",
+        "video_upload",
+        "audio_upload",
+        "animated_image_upload",
+    ]
+    .iter()
+    .any(|k| flag(k));
+    let open = flag("multi_select") || flag("multiselect") || opts.contains_key("remote");
+    let kind = match raw.get(0) {
+        Some(Value::Array(list)) => InputKind::Combo {
+            options: list.clone(),
+            upload,
+            open,
+        },
+        Some(Value::String(t)) => match t.as_str() {
+            "INT" => InputKind::Int {
+                min: num(opts, "min"),
+                max: num(opts, "max"),
+                step: num(opts, "step"),
+                control_after_generate: flag("control_after_generate"),
+            },
+            "FLOAT" => InputKind::Float {
+                min: num(opts, "min"),
+                max: num(opts, "max"),
+                step: num(opts, "step"),
+            },
+            "STRING" => InputKind::String {
+                multiline: flag("multiline"),
+            },
+            "BOOLEAN" => InputKind::Boolean,
+            "COMBO" => InputKind::Combo {
+                options: opts
+                    .get("options")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                upload,
+                open: open || !opts.contains_key("options"),
+            },
+            other => InputKind::Link(other.to_string()),
+        },
+        _ => InputKind::Link("*".to_string()),
+    };
+    (kind, force_input)
+}
+
+/// ComfyUI's type check for a connection (`validate_node_input`): equal types, `*` on either
+/// side, or comma-separated unions that share a member. Combo outputs fit combo inputs.
+pub fn types_compatible(received: &str, input: &InputKind) -> bool {
+    let expected = match input {
+        InputKind::Link(t) => t.as_str(),
+        InputKind::Combo { .. } => return received == "COMBO" || received == "*",
+        other => other.type_name(),
+    };
+    if received == expected || received == "*" || expected == "*" {
+        return true;
+    }
+    // V3 dynamic inputs (autogrow, match-type, dynamic combo) accept what their template says;
+    // that is not visible here.
+    if expected.starts_with("COMFY_") {
+        return true;
+    }
+    let set = |s: &str| -> Vec<String> { s.split(',').map(|t| t.trim().to_string()).collect() };
+    let (r, e) = (set(received), set(expected));
+    r.iter().any(|t| e.contains(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defs() -> NodeDefs {
+        let raw = include_str!("../../tests/fixtures/real-comfyui-0.3.64/object_info.json");
+        NodeDefs::from_value(&serde_json::from_str(raw).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn reads_the_real_object_info() {
+        let d = defs();
+        assert!(d.len() > 400);
+        let ks = d.get("KSampler").unwrap();
+        let names: Vec<&str> = ks.inputs.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "model",
+                "seed",
+                "steps",
+                "cfg",
+                "sampler_name",
+                "scheduler",
+                "positive",
+                "negative",
+                "latent_image",
+                "denoise"
+            ]
+        );
+        assert!(matches!(
+            ks.input("seed").unwrap().kind,
+            InputKind::Int {
+                control_after_generate: true,
+                ..
+            }
+        ));
+        assert!(
+            matches!(&ks.input("sampler_name").unwrap().kind, InputKind::Combo { options, .. } if options.len() > 10)
+        );
+        let li = d.get("LoadImage").unwrap();
+        assert!(matches!(
+            li.input("image").unwrap().kind,
+            InputKind::Combo { upload: true, .. }
+        ));
+        assert!(d.get("SaveImage").unwrap().output_node);
+        assert_eq!(
+            d.get("CheckpointLoaderSimple").unwrap().outputs,
+            ["MODEL", "CLIP", "VAE"]
+        );
+    }
+
+    #[test]
+    fn type_rules_follow_comfyui() {
+        let link = |t: &str| InputKind::Link(t.into());
+        assert!(types_compatible("MODEL", &link("MODEL")));
+        assert!(!types_compatible("CLIP", &link("MODEL")));
+        assert!(types_compatible("*", &link("MODEL")));
+        assert!(types_compatible("IMAGE", &link("*")));
+        assert!(types_compatible("FILE_3D", &link("FILE_3D_FBX,FILE_3D")));
+        assert!(types_compatible(
+            "INT",
+            &InputKind::Int {
+                min: None,
+                max: None,
+                step: None,
+                control_after_generate: false
+            }
+        ));
+        assert!(!types_compatible("STRING", &InputKind::Boolean));
+    }
+
+    #[test]
+    fn rejects_what_is_not_object_info() {
+        assert!(NodeDefs::from_value(&serde_json::json!([1])).is_err());
+        assert!(NodeDefs::from_value(&serde_json::json!({"3": {"class_type": "X"}})).is_err());
+    }
+}
