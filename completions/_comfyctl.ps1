@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an API-format workflow, follow it, and save its outputs')
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
+            [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings or where the config file lives')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -68,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--replace-inputs', '--replace-inputs', [CompletionResultType]::ParameterName, 'Replace a different file of the same name on the server (default: the server renames ours)')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
             [CompletionResult]::new('--no-validate', '--no-validate', [CompletionResultType]::ParameterName, 'Send the prompt without checking it against the server''s node definitions first')
+            [CompletionResult]::new('--no-embed-workflow', '--no-embed-workflow', [CompletionResultType]::ParameterName, 'Do not embed an editor workflow in the submission (saved PNGs then lack it)')
             [CompletionResult]::new('--print-prompt', '--print-prompt', [CompletionResultType]::ParameterName, 'Print the final prompt JSON and exit without contacting the server')
             [CompletionResult]::new('--flat-output', '--flat-output', [CompletionResultType]::ParameterName, 'Save files directly in the output dir, ignoring server subfolders')
             [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace existing files instead of saving as name-1.ext')
@@ -98,11 +100,13 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--height', '--height', [CompletionResultType]::ParameterName, 'Image height in pixels')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)')
             [CompletionResult]::new('--set-json', '--set-json', [CompletionResultType]::ParameterName, 'Set an input to a JSON value: NODE.input=JSON')
+            [CompletionResult]::new('--object-info', '--object-info', [CompletionResultType]::ParameterName, 'Validate against this saved /object_info file instead of asking the server')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE]')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
             [CompletionResult]::new('--randomize-seed', '--randomize-seed', [CompletionResultType]::ParameterName, 'Pick a fresh seed for this run (reported on stderr and in --json)')
             [CompletionResult]::new('--force-literal', '--force-literal', [CompletionResultType]::ParameterName, 'Allow --set to replace an input that is linked to another node')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
             [CompletionResult]::new('--print-prompt', '--print-prompt', [CompletionResultType]::ParameterName, 'Print the prompt JSON after applying parameters instead of the listing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
@@ -135,6 +139,40 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--force-literal', '--force-literal', [CompletionResultType]::ParameterName, 'Allow --set to replace an input that is linked to another node')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'comfyctl;convert' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the API format here instead of stdout (- for stdout)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the API format here instead of stdout (- for stdout)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)')
+            [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'Positive prompt text (same as -p prompt=TEXT)')
+            [CompletionResult]::new('--negative', '--negative', [CompletionResultType]::ParameterName, 'Negative prompt text')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed, or `random`')
+            [CompletionResult]::new('--steps', '--steps', [CompletionResultType]::ParameterName, 'Sampling steps')
+            [CompletionResult]::new('--cfg', '--cfg', [CompletionResultType]::ParameterName, 'CFG scale')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Image width in pixels')
+            [CompletionResult]::new('--height', '--height', [CompletionResultType]::ParameterName, 'Image height in pixels')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)')
+            [CompletionResult]::new('--set-json', '--set-json', [CompletionResultType]::ParameterName, 'Set an input to a JSON value: NODE.input=JSON')
+            [CompletionResult]::new('--object-info', '--object-info', [CompletionResultType]::ParameterName, 'Validate against this saved /object_info file instead of asking the server')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace --output if it exists')
+            [CompletionResult]::new('--no-embed-workflow', '--no-embed-workflow', [CompletionResultType]::ParameterName, 'Do not embed the editor workflow (only matters with --prompt-body)')
+            [CompletionResult]::new('--prompt-body', '--prompt-body', [CompletionResultType]::ParameterName, 'Write a whole /prompt body ({"prompt": …, "extra_data": …}) instead of the bare prompt')
+            [CompletionResult]::new('--randomize-seed', '--randomize-seed', [CompletionResultType]::ParameterName, 'Pick a fresh seed for this run (reported on stderr and in --json)')
+            [CompletionResult]::new('--force-literal', '--force-literal', [CompletionResultType]::ParameterName, 'Allow --set to replace an input that is linked to another node')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
@@ -224,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an API-format workflow, follow it, and save its outputs')
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
+            [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings or where the config file lives')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -236,6 +275,9 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             break
         }
         'comfyctl;help;validate' {
+            break
+        }
+        'comfyctl;help;convert' {
             break
         }
         'comfyctl;help;config' {

@@ -36,6 +36,7 @@ complete -c comfyctl -n "__fish_comfyctl_needs_command" -s V -l version -d 'Prin
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "run" -d 'Run an API-format workflow, follow it, and save its outputs'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "config" -d 'Show the resolved settings or where the config file lives'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -66,6 +67,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l force-literal 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l replace-inputs -d 'Replace a different file of the same name on the server (default: the server renames ours)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-validate -d 'Send the prompt without checking it against the server\'s node definitions first'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-embed-workflow -d 'Do not embed an editor workflow in the submission (saved PNGs then lack it)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l print-prompt -d 'Print the final prompt JSON and exit without contacting the server'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l flat-output -d 'Save files directly in the output dir, ignoring server subfolders'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l overwrite -d 'Replace existing files instead of saving as name-1.ext'
@@ -88,6 +90,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l width -d 'I
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l height -d 'Image height in pixels' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -95,6 +98,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l print-prompt -d 'Print the prompt JSON after applying parameters instead of the listing'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s q -l quiet -d 'Only print errors (and data on stdout)'
@@ -125,6 +129,33 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s q -l quie
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s o -l output -d 'Write the API format here instead of stdout (- for stdout)' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l prompt -d 'Positive prompt text (same as -p prompt=TEXT)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l negative -d 'Negative prompt text' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l seed -d 'Seed, or `random`' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l steps -d 'Sampling steps' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l cfg -d 'CFG scale' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l width -d 'Image width in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l height -d 'Image height in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l force -d 'Replace --output if it exists'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l no-embed-workflow -d 'Do not embed the editor workflow (only matters with --prompt-body)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l prompt-body -d 'Write a whole /prompt body ({"prompt": …, "extra_data": …}) instead of the bare prompt'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -168,11 +199,12 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l q
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "run" -d 'Run an API-format workflow, follow it, and save its outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "run" -d 'Run an API-format workflow, follow it, and save its outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file path'

@@ -66,6 +66,9 @@ pub enum Command {
     /// Check a workflow (and parameters) against the server's node definitions without running it
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
+    /// Convert an editor-saved (UI-format) workflow to API format
+    #[command(after_help = CONVERT_EXAMPLES)]
+    Convert(ConvertArgs),
     /// Show the resolved settings or where the config file lives
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -106,6 +109,15 @@ Examples:
   curl -s http://127.0.0.1:8188/object_info > object_info.json
 
 Exits 0 when the server would accept the prompt, 3 when it would reject it.";
+
+const CONVERT_EXAMPLES: &str = "\
+Examples:
+  comfyctl convert saved.json > saved_api.json          # node definitions from the server
+  comfyctl convert saved.json -o saved_api.json --object-info object_info.json
+  comfyctl convert saved.json -p prompt='a red fox' -p seed=7 -o fox_api.json
+
+run, params and validate accept editor workflows directly; convert writes the API format
+once, e.g. to commit it or to run it where no server is reachable.";
 
 /// Changing a workflow before it is sent: friendly parameters and explicit inputs.
 #[derive(Debug, Args, Default, Clone)]
@@ -197,6 +209,9 @@ pub struct RunArgs {
     /// Send the prompt without checking it against the server's node definitions first
     #[arg(long, help_heading = "Validation")]
     pub no_validate: bool,
+    /// Do not embed an editor workflow in the submission (saved PNGs then lack it)
+    #[arg(long)]
+    pub no_embed_workflow: bool,
     /// Print the final prompt JSON and exit without contacting the server
     #[arg(long)]
     pub print_prompt: bool,
@@ -241,6 +256,9 @@ pub struct ParamsArgs {
     /// Parameters to apply before listing.
     #[command(flatten)]
     pub params: ParamArgs,
+    /// Definitions (only needed for editor-format workflows).
+    #[command(flatten)]
+    pub defs: DefsArgs,
     /// Print the prompt JSON after applying parameters instead of the listing
     #[arg(long, conflicts_with = "json")]
     pub print_prompt: bool,
@@ -264,6 +282,32 @@ pub struct ValidateArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+}
+
+/// `comfyctl convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Editor (UI-format) workflow JSON file, or - for stdin
+    #[arg(value_name = "WORKFLOW")]
+    pub workflow: PathBuf,
+    /// Write the API format here instead of stdout (- for stdout)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace --output if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Do not embed the editor workflow (only matters with --prompt-body)
+    #[arg(long, requires = "prompt_body")]
+    pub no_embed_workflow: bool,
+    /// Write a whole /prompt body ({"prompt": …, "extra_data": …}) instead of the bare prompt
+    #[arg(long)]
+    pub prompt_body: bool,
+    /// Parameters to apply after converting.
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Definitions.
+    #[command(flatten)]
+    pub defs: DefsArgs,
 }
 
 /// `comfyctl config …`.

@@ -84,6 +84,12 @@ pub fn classify(err: &anyhow::Error) -> ExitStatus {
         if let Some(f) = cause.downcast_ref::<Failure>() {
             return f.status;
         }
+        // Node types the server lacks: it would refuse the prompt, like a validation error.
+        if let Some(crate::workflow::WorkflowError::UnknownNodeTypes { .. }) =
+            cause.downcast_ref::<crate::workflow::WorkflowError>()
+        {
+            return ExitStatus::Rejected;
+        }
         if cause.downcast_ref::<crate::config::ConfigError>().is_some()
             || cause
                 .downcast_ref::<crate::settings::SettingsError>()
@@ -117,6 +123,14 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// The hint attached anywhere in the chain, if any.
 pub fn hint(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(|c| {
+        if let Some(crate::workflow::WorkflowError::UnknownNodeTypes { .. }) =
+            c.downcast_ref::<crate::workflow::WorkflowError>()
+        {
+            return Some(
+                "install the custom nodes that provide them (comfy node install …), then run again"
+                    .into(),
+            );
+        }
         c.downcast_ref::<Failure>()
             .and_then(|f| f.hint.clone())
             .or_else(|| {

@@ -714,7 +714,11 @@ async fn submit(
     our_id: &str,
     client_id: &str,
 ) -> Result<(String, Option<f64>, Vec<NodeErrorReport>), ClientError> {
-    let body = json!({ "prompt": wf.nodes, "client_id": client_id, "prompt_id": our_id });
+    let mut body = json!({ "prompt": wf.nodes, "client_id": client_id, "prompt_id": our_id });
+    if let Some(editor) = &wf.editor {
+        // Like the editor: saved images then carry the workflow they came from.
+        body["extra_data"] = json!({"extra_pnginfo": {"workflow": editor}});
+    }
     let url = server.endpoint("/prompt");
     let mut attempt = 0;
     loop {

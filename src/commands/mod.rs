@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod config;
+pub mod convert;
 pub mod params;
 pub mod prepare;
 pub mod run;
@@ -17,6 +18,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Run(args) => run::run(ctx, &args),
         Command::Params(args) => params::run(ctx, &args),
         Command::Validate(args) => validate::run(ctx, &args),
+        Command::Convert(args) => convert::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => completions::run(&args),
     }

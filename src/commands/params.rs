@@ -34,7 +34,8 @@ const COMBO_PARAMS: &[&str] = &[
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ParamsArgs) -> anyhow::Result<ExitStatus> {
-    let prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params)?;
+    let mut provider = prepare::DefsProvider::new(ctx, &args.defs);
+    let prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params, &mut provider, true)?;
     prepare::report_applied(&ctx.printer, &prepared.applied);
     let wf = &prepared.wf;
     if args.print_prompt {
@@ -102,7 +103,12 @@ fn listing(wf: &Workflow, params: &[Param]) -> Value {
             })
         })
         .collect();
-    let models: Vec<Value> = params
+    let hint_for = |name: &Value| {
+        wf.model_hints
+            .iter()
+            .find(|h| Some(h.name.as_str()) == name.as_str())
+    };
+    let mut models: Vec<Value> = params
         .iter()
         .filter_map(|p| {
             MODEL_FOLDERS
@@ -112,11 +118,24 @@ fn listing(wf: &Workflow, params: &[Param]) -> Value {
         })
         .flat_map(|(p, folder)| {
             p.targets.iter().map(move |t| {
-                json!({"param": p.name, "folder": folder, "name": value_at(wf, &t.node, &t.input),
-                       "node": t.node, "input": t.input})
+                let name = value_at(wf, &t.node, &t.input);
+                let url = hint_for(&name).and_then(|h| h.url.clone());
+                json!({"param": p.name, "folder": folder, "name": name,
+                       "node": t.node, "input": t.input, "url": url})
             })
         })
         .collect();
+    // Models the editor workflow names that no friendly parameter covers (LoRA stacks in custom
+    // nodes, text encoders of unusual loaders, …).
+    for h in &wf.model_hints {
+        if !models
+            .iter()
+            .any(|m| m["name"].as_str() == Some(h.name.as_str()))
+        {
+            models.push(json!({"param": null, "folder": h.directory, "name": h.name,
+                               "node": h.node, "input": null, "url": h.url}));
+        }
+    }
     let outputs: Vec<Value> = schema::output_nodes(wf)
         .iter()
         .map(|id| node_json(id))
@@ -211,16 +230,21 @@ fn print_table(ctx: &Context, wf: &Workflow, v: &Value) -> anyhow::Result<()> {
         p.data_line("")?;
         p.data_line("MODELS")?;
         for m in models {
+            let param = match m["param"].as_str() {
+                Some(p) => format!("{p} at node {}", m["node"].as_str().unwrap_or("")),
+                None => format!("node {}", m["node"].as_str().unwrap_or("")),
+            };
             p.data_line(&format!(
-                "  {}/{}  ({} at node {})",
-                m["folder"].as_str().unwrap_or(""),
+                "  {}/{}  ({param})",
+                m["folder"].as_str().unwrap_or("?"),
                 m["name"]
                     .as_str()
                     .map(str::to_string)
                     .unwrap_or_else(|| m["name"].to_string()),
-                m["param"].as_str().unwrap_or(""),
-                m["node"].as_str().unwrap_or("")
             ))?;
+            if let Some(url) = m["url"].as_str() {
+                p.data_line(&format!("    {url}"))?;
+            }
         }
     }
     let emb = v["embeddings"].as_array().cloned().unwrap_or_default();

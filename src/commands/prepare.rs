@@ -23,9 +23,113 @@ pub struct Prepared {
     pub applied: Vec<Applied>,
 }
 
+/// Node definitions on demand: only UI-format workflows and validation need them, and
+/// `--print-prompt` of an API workflow must not touch config or network.
+pub struct DefsProvider<'c> {
+    ctx: &'c Context,
+    args: DefsArgs,
+    server: Option<Server>,
+    defs: Option<Defs>,
+}
+
+impl<'c> DefsProvider<'c> {
+    /// A provider for the command's `--object-info`/`--refresh` and the global server flags.
+    pub fn new(ctx: &'c Context, args: &DefsArgs) -> Self {
+        DefsProvider {
+            ctx,
+            args: args.clone(),
+            server: None,
+            defs: None,
+        }
+    }
+
+    /// Uses `server` instead of building one from the settings.
+    pub fn with_server(mut self, server: Server) -> Self {
+        self.server = Some(server);
+        self
+    }
+
+    /// The server, built from the settings when first needed.
+    pub fn server(&mut self) -> anyhow::Result<&Server> {
+        if self.server.is_none() {
+            let settings = self.ctx.settings(None, None)?;
+            self.server = Some(Server::new(
+                &settings,
+                super::run::debug_log(&self.ctx.printer),
+            )?);
+        }
+        Ok(self.server.as_ref().expect("set above"))
+    }
+
+    /// Definitions, loaded once (blocking; call outside the async runtime).
+    pub fn get(&mut self) -> anyhow::Result<&Defs> {
+        if self.defs.is_none() {
+            let defs = if self.args.object_info.is_some() {
+                super::block_on(load_defs(None, &self.args))??
+            } else {
+                let args = self.args.clone();
+                let server = self.server()?;
+                super::block_on(load_defs(Some(server), &args))??
+            };
+            self.defs = Some(defs);
+        }
+        Ok(self.defs.as_ref().expect("set above"))
+    }
+
+    /// Takes the definitions loaded so far, if any.
+    pub fn take(&mut self) -> Option<Defs> {
+        self.defs.take()
+    }
+}
+
+/// Reads a workflow, converting an editor (UI-format) one with the server's definitions.
+pub fn load_workflow(
+    ctx: &Context,
+    path: &Path,
+    defs: &mut DefsProvider<'_>,
+    embed: bool,
+) -> anyhow::Result<Workflow> {
+    match workflow::load_document(path)? {
+        workflow::Document::Api(wf) => Ok(wf),
+        workflow::Document::Ui { value, source_name } => {
+            if value["nodes"].as_array().is_none_or(|n| n.is_empty()) {
+                return Err(WorkflowError::Convert {
+                    source_name,
+                    reason: "the editor workflow has no nodes".into(),
+                }
+                .into());
+            }
+            let d = defs.get().map_err(|e| {
+                e.context(format!(
+                    "{source_name} is an editor (UI-format) workflow; converting it needs the server's node definitions (or --object-info FILE)"
+                ))
+            })?;
+            let converted = workflow::convert::convert(&value, &source_name, &d.defs)?;
+            for w in &converted.warnings {
+                ctx.printer.warn(w);
+            }
+            let mut wf = converted.workflow;
+            if !embed {
+                wf.editor = None;
+            }
+            ctx.printer.debug(&format!(
+                "converted {source_name} from the editor format: {} nodes",
+                wf.nodes.len()
+            ));
+            Ok(wf)
+        }
+    }
+}
+
 /// Reads `path` and applies the parameters: named flags, then `-p`, then `--set`/`--set-json`.
-pub fn load_and_apply(ctx: &Context, path: &Path, p: &ParamArgs) -> anyhow::Result<Prepared> {
-    let mut wf = workflow::load(path)?;
+pub fn load_and_apply(
+    ctx: &Context,
+    path: &Path,
+    p: &ParamArgs,
+    defs: &mut DefsProvider<'_>,
+    embed: bool,
+) -> anyhow::Result<Prepared> {
+    let mut wf = load_workflow(ctx, path, defs, embed)?;
     for k in &wf.dropped_keys {
         ctx.printer.warn(&format!(
             "dropped top-level key '{k}' from {}: it is not a node, and the server would reject it",
@@ -371,8 +475,12 @@ pub async fn validate_with_refresh(
     server: Option<&Server>,
     args: &DefsArgs,
     wf: &Workflow,
+    preloaded: Option<Defs>,
 ) -> anyhow::Result<(Report, Defs)> {
-    let defs = load_defs(server, args).await?;
+    let defs = match preloaded {
+        Some(d) => d,
+        None => load_defs(server, args).await?,
+    };
     let report = validate::validate(wf, &defs.defs);
     if !report.is_clean()
         && matches!(defs.source, DefsSource::Cache(_))

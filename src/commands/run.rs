@@ -2,6 +2,7 @@
 
 use crate::Context;
 use crate::cli::RunArgs;
+use crate::client::object_info::Defs;
 use crate::client::outputs::{self, SaveOptions, SavedFile};
 use crate::client::{
     ClientError, JobOptions, JobResult, JobStatus, NodeErrorReport, Reporter, Server, run_job,
@@ -22,7 +23,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
-    let mut prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params)?;
+    let mut provider = prepare::DefsProvider::new(ctx, &args.defs);
+    let mut prepared = prepare::load_and_apply(
+        ctx,
+        &args.workflow,
+        &args.params,
+        &mut provider,
+        !args.no_embed_workflow,
+    )?;
     if args.print_prompt {
         if prepare::inputs_offline(&mut prepared.wf, &args.inputs)? > 0 {
             ctx.printer.warn(
@@ -52,7 +60,10 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
         flat: args.flat_output,
         overwrite: args.overwrite,
     };
-    crate::commands::block_on(execute(ctx, args, &server, prepared, &opts, &save))?
+    let preloaded = provider.take();
+    crate::commands::block_on(execute(
+        ctx, args, &server, prepared, preloaded, &opts, &save,
+    ))?
 }
 
 /// `-v` prints requests through this.
@@ -67,6 +78,7 @@ async fn before_submit(
     args: &RunArgs,
     server: &Server,
     prepared: &mut Prepared,
+    preloaded: Option<Defs>,
 ) -> anyhow::Result<Option<ExitStatus>> {
     let printer = &ctx.printer;
     prepare::upload_inputs(
@@ -82,7 +94,9 @@ async fn before_submit(
         return Ok(None);
     }
     let (report, _) =
-        match prepare::validate_with_refresh(Some(server), &args.defs, &prepared.wf).await {
+        match prepare::validate_with_refresh(Some(server), &args.defs, &prepared.wf, preloaded)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 // Unreachable server: the submit reports it with the right exit code. Anything
@@ -167,11 +181,12 @@ async fn execute(
     args: &RunArgs,
     server: &Server,
     mut prepared: Prepared,
+    preloaded: Option<Defs>,
     opts: &JobOptions,
     save: &SaveOptions,
 ) -> anyhow::Result<ExitStatus> {
     let printer = &ctx.printer;
-    if let Some(status) = before_submit(ctx, args, server, &mut prepared).await? {
+    if let Some(status) = before_submit(ctx, args, server, &mut prepared, preloaded).await? {
         return Ok(status);
     }
     let wf = &prepared.wf;

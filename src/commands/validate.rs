@@ -14,19 +14,20 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
-    let mut prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params)?;
+    let mut provider = prepare::DefsProvider::new(ctx, &args.defs);
+    let mut prepared =
+        prepare::load_and_apply(ctx, &args.workflow, &args.params, &mut provider, true)?;
     prepare::report_applied(&ctx.printer, &prepared.applied);
     let server = match &args.defs.object_info {
         Some(_) => None,
-        None => {
-            let settings = ctx.settings(None, None)?;
-            Some(Server::new(&settings, super::run::debug_log(&ctx.printer))?)
-        }
+        None => Some(provider.server()?.clone()),
     };
+    let preloaded = provider.take();
     let (report, defs) = super::block_on(prepare::validate_with_refresh(
         server.as_ref(),
         &args.defs,
         &prepared.wf,
+        preloaded,
     ))??;
     let mut rejection = prepare::local_rejection(&report);
     if let Some(r) = &mut rejection {

@@ -181,7 +181,17 @@ pub fn typed_value(current: &Value, text: &str) -> Result<Value, &'static str> {
             .and_then(Number::from_f64)
             .map(Value::Number)
             .ok_or("a number"),
-        Value::Number(_) => parse_int(t).ok_or("an integer"),
+        // An integer may be a float input saved as `1` (the editor does that); a fractional
+        // value is taken, and validation warns if the input really is an INT.
+        Value::Number(_) => parse_int(t)
+            .or_else(|| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+            })
+            .ok_or("a number"),
         Value::String(_) => Ok(Value::String(text.to_string())),
         Value::Null => Ok(infer(text)),
         Value::Array(_) | Value::Object(_) => Err("a list or object (use --set-json)"),
@@ -262,7 +272,7 @@ mod tests {
     fn wrong_type_is_refused() {
         let mut w = wf();
         let e = set(&mut w, "3.seed=abc").unwrap_err().to_string();
-        assert!(e.contains("holds an integer"), "{e}");
+        assert!(e.contains("holds a number"), "{e}");
         assert!(set(&mut w, "3.cfg=1.5.2").is_err());
     }
 

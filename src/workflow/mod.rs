@@ -1,6 +1,7 @@
 //! API-format workflows: reading them, and changing inputs before submission.
 //! Never sees clap types, so it is tested directly.
 
+pub mod convert;
 pub mod inject;
 pub mod nodedefs;
 pub mod params;
@@ -9,7 +10,7 @@ pub mod schema;
 pub mod validate;
 
 pub use inject::{SetArg, apply_sets, parse_set};
-pub use parse::{Workflow, load, parse_str};
+pub use parse::{Document, Workflow, load, load_document, parse_document, parse_str};
 
 use std::path::PathBuf;
 
@@ -38,7 +39,7 @@ pub enum WorkflowError {
     },
     /// A UI-format (editor-saved) workflow.
     #[error(
-        "{source_name} is a UI-format workflow (as the editor saves it, with \"nodes\" and \"links\"); comfyctl run needs the API format"
+        "{source_name} is a UI-format workflow (as the editor saves it); converting it needs the server's node definitions: give --url/--profile or --object-info FILE"
     )]
     UiFormat {
         /// File name.
@@ -107,6 +108,24 @@ pub enum WorkflowError {
         from_class: String,
         /// Upstream output index.
         from_output: String,
+    },
+    /// Node types in an editor workflow that the server does not have.
+    #[error("{source_name}: {count} node type(s) are not installed on the server: {types}")]
+    UnknownNodeTypes {
+        /// File name.
+        source_name: String,
+        /// How many distinct types.
+        count: usize,
+        /// `Type (#id "title", …); …`.
+        types: String,
+    },
+    /// An editor workflow that cannot be converted.
+    #[error("{source_name}: cannot convert the editor workflow: {reason}")]
+    Convert {
+        /// File name.
+        source_name: String,
+        /// What could not be mapped, naming the editor node.
+        reason: String,
     },
     /// `-p` syntax.
     #[error("invalid -p '{arg}': {reason}")]

@@ -44,15 +44,31 @@ pub enum InputKind {
         /// the list here cannot be used to reject a value.
         open: bool,
     },
-    /// A typed connection such as `MODEL`, `IMAGE` or `*`; also V3 dynamic types, which are
-    /// not checked here.
+    /// V3 dynamic combo: a choice whose value brings its own inputs, named `INPUT.SUB` in the
+    /// prompt.
+    DynamicCombo {
+        /// `(key, inputs of that choice)`.
+        options: Vec<(String, Vec<InputSpec>)>,
+    },
+    /// V3 autogrow: a growing list of inputs named `INPUT.NAME` (`images.image0`, `values.a`).
+    Autogrow {
+        /// The type each grown input takes.
+        item: Box<InputKind>,
+        /// At least this many must be present.
+        min: usize,
+    },
+    /// A value of a type the editor edits with its own widget (`IMAGECOMPARE`, `LOAD_3D`,
+    /// `COLOR`, …); not checked here.
+    Custom(String),
+    /// A typed connection such as `MODEL`, `IMAGE` or `*`; also other V3 types, which are not
+    /// checked here.
     Link(String),
 }
 
 impl InputKind {
     /// True for inputs the editor shows as widgets (values rather than connections).
     pub fn is_widget(&self) -> bool {
-        !matches!(self, InputKind::Link(_))
+        !matches!(self, InputKind::Link(_) | InputKind::Autogrow { .. })
     }
 
     /// Short name for listings: `INT`, `FLOAT`, `STRING`, `BOOLEAN`, `COMBO` or the link type.
@@ -63,13 +79,15 @@ impl InputKind {
             InputKind::String { .. } => "STRING",
             InputKind::Boolean => "BOOLEAN",
             InputKind::Combo { .. } => "COMBO",
-            InputKind::Link(t) => t,
+            InputKind::DynamicCombo { .. } => "COMBO",
+            InputKind::Autogrow { item, .. } => item.type_name(),
+            InputKind::Custom(t) | InputKind::Link(t) => t,
         }
     }
 }
 
 /// One declared input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InputSpec {
     /// Input name.
     pub name: String,
@@ -98,6 +116,27 @@ pub struct NodeDef {
     pub output_names: Vec<String>,
     /// An output node: the server runs the graph for these.
     pub output_node: bool,
+}
+
+impl InputSpec {
+    /// The value the editor gives a new widget: the declared default, else the first choice,
+    /// the minimum, false or "".
+    pub fn default_value(&self) -> Option<Value> {
+        if let Some(d) = self.raw.get(1).and_then(|o| o.get("default")) {
+            return Some(d.clone());
+        }
+        match &self.kind {
+            InputKind::Combo { options, .. } => options.first().cloned(),
+            InputKind::DynamicCombo { options } => {
+                options.first().map(|(k, _)| Value::from(k.as_str()))
+            }
+            InputKind::Int { min, .. } => Some(Value::from(min.unwrap_or(0.0) as i64)),
+            InputKind::Float { min, .. } => Some(Value::from(min.unwrap_or(0.0))),
+            InputKind::Boolean => Some(Value::Bool(false)),
+            InputKind::String { .. } => Some(Value::from("")),
+            _ => None,
+        }
+    }
 }
 
 impl NodeDef {
@@ -153,8 +192,8 @@ impl NodeDefs {
     }
 }
 
-fn parse_def(class: &str, n: &Value) -> Option<NodeDef> {
-    let input = n.get("input")?.as_object()?;
+/// Inputs of an `input` object (`{required, optional}`), in declared order.
+fn parse_inputs(input: &Map<String, Value>, order: Option<&Value>) -> Vec<InputSpec> {
     let mut inputs = Vec::new();
     for (section, required) in [("required", true), ("optional", false)] {
         let Some(spec) = input.get(section).and_then(Value::as_object) else {
@@ -162,8 +201,8 @@ fn parse_def(class: &str, n: &Value) -> Option<NodeDef> {
         };
         // `input_order` is authoritative where present (V3 nodes); JSON object order otherwise,
         // which serde_json keeps with `preserve_order`.
-        let order: Vec<String> = n
-            .pointer(&format!("/input_order/{section}"))
+        let order: Vec<String> = order
+            .and_then(|o| o.get(section))
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
@@ -181,6 +220,20 @@ fn parse_def(class: &str, n: &Value) -> Option<NodeDef> {
                 force_input,
                 raw: raw.clone(),
             });
+        }
+    }
+    inputs
+}
+
+fn parse_def(class: &str, n: &Value) -> Option<NodeDef> {
+    let input = n.get("input")?.as_object()?;
+    let mut inputs = parse_inputs(input, n.get("input_order"));
+    // CustomCombo's choices are typed into the node in the editor, not declared.
+    if class == "CustomCombo" {
+        for i in &mut inputs {
+            if let InputKind::Combo { open, .. } = &mut i.kind {
+                *open = true;
+            }
         }
     }
     let strings = |key: &str| -> Vec<String> {
@@ -224,6 +277,7 @@ fn parse_kind(raw: &Value) -> (InputKind, bool) {
         "video_upload",
         "audio_upload",
         "animated_image_upload",
+        "file_upload",
     ]
     .iter()
     .any(|k| flag(k));
@@ -250,6 +304,41 @@ fn parse_kind(raw: &Value) -> (InputKind, bool) {
                 multiline: flag("multiline"),
             },
             "BOOLEAN" => InputKind::Boolean,
+            "COMFY_DYNAMICCOMBO_V3" => InputKind::DynamicCombo {
+                options: opts
+                    .get("options")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|o| {
+                                let key = o.get("key")?.as_str()?.to_string();
+                                let inputs = o
+                                    .get("inputs")
+                                    .and_then(Value::as_object)
+                                    .map(|i| parse_inputs(i, None))
+                                    .unwrap_or_default();
+                                Some((key, inputs))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            "COMFY_AUTOGROW_V3" => {
+                let template = opts.get("template");
+                let item = template
+                    .and_then(|t| t.get("input"))
+                    .and_then(Value::as_object)
+                    .and_then(|i| parse_inputs(i, None).into_iter().next())
+                    .map(|s| s.kind)
+                    .unwrap_or(InputKind::Link("*".into()));
+                InputKind::Autogrow {
+                    item: Box::new(item),
+                    min: template
+                        .and_then(|t| t.get("min"))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0) as usize,
+                }
+            }
             "COMBO" => InputKind::Combo {
                 options: opts
                     .get("options")
@@ -259,6 +348,11 @@ fn parse_kind(raw: &Value) -> (InputKind, bool) {
                 upload,
                 open: open || !opts.contains_key("options"),
             },
+            // Custom editor widgets (3D viewer, image compare, colour picker, …) hold values,
+            // not connections.
+            other if flag("socketless") || FRONTEND_WIDGETS.contains(&other) => {
+                InputKind::Custom(other.to_string())
+            }
             other => InputKind::Link(other.to_string()),
         },
         _ => InputKind::Link("*".to_string()),
@@ -266,15 +360,25 @@ fn parse_kind(raw: &Value) -> (InputKind, bool) {
     (kind, force_input)
 }
 
+/// Input types the editor shows as its own widgets even without `socketless`.
+const FRONTEND_WIDGETS: &[&str] = &["LOAD_3D", "LOAD_3D_ANIMATION", "WEBCAM", "AUDIO_RECORD"];
+
 /// ComfyUI's type check for a connection (`validate_node_input`): equal types, `*` on either
 /// side, or comma-separated unions that share a member. Combo outputs fit combo inputs.
 pub fn types_compatible(received: &str, input: &InputKind) -> bool {
     let expected = match input {
-        InputKind::Link(t) => t.as_str(),
-        InputKind::Combo { .. } => return received == "COMBO" || received == "*",
+        InputKind::Link(t) | InputKind::Custom(t) => t.as_str(),
+        InputKind::Combo { .. } | InputKind::DynamicCombo { .. } => {
+            return received == "COMBO" || received == "*";
+        }
+        InputKind::Autogrow { item, .. } => return types_compatible(received, item),
         other => other.type_name(),
     };
     if received == expected || received == "*" || expected == "*" {
+        return true;
+    }
+    // A V3 match-type output takes the type of what feeds it; not visible here.
+    if received.starts_with("COMFY_") {
         return true;
     }
     // V3 dynamic inputs (autogrow, match-type, dynamic combo) accept what their template says;

@@ -318,7 +318,7 @@ mod tests {
             "{e}"
         );
         let e = apply(&mut w, &["steps=many"]).unwrap_err().to_string();
-        assert!(e.contains("holds an integer"), "{e}");
+        assert!(e.contains("holds a number"), "{e}");
         assert!(parse_param("steps", "-p steps").is_err());
     }
 

@@ -14,6 +14,11 @@ pub struct Workflow {
     pub source_name: String,
     /// Top-level keys that were not nodes (e.g. `_comment`) and were dropped.
     pub dropped_keys: Vec<String>,
+    /// The editor workflow this was converted from; embedded in the submission
+    /// (`extra_data.extra_pnginfo.workflow`) so saved images carry it, like the editor does.
+    pub editor: Option<Value>,
+    /// Model download hints from the editor nodes' `properties.models`.
+    pub model_hints: Vec<super::convert::ModelHint>,
 }
 
 impl Workflow {
@@ -51,9 +56,32 @@ pub fn node_id_order(a: &str, b: &str) -> std::cmp::Ordering {
     key(a).cmp(&key(b)).then_with(|| a.cmp(b))
 }
 
-/// Reads a workflow from `path`, or from stdin when `path` is `-`.
+/// A workflow file as read: an API prompt, or an editor (UI-format) workflow that needs the
+/// server's node definitions to become one.
+#[derive(Debug, Clone)]
+pub enum Document {
+    /// API format.
+    Api(Workflow),
+    /// As the editor saves it; convert with [`super::convert::convert`].
+    Ui {
+        /// The whole document.
+        value: Value,
+        /// File name or `<stdin>`.
+        source_name: String,
+    },
+}
+
+/// Reads a workflow from `path`, or from stdin when `path` is `-`; UI format is an error.
 pub fn load(path: &Path) -> Result<Workflow, WorkflowError> {
-    if path.as_os_str() == "-" {
+    match load_document(path)? {
+        Document::Api(w) => Ok(w),
+        Document::Ui { source_name, .. } => Err(WorkflowError::UiFormat { source_name }),
+    }
+}
+
+/// Reads an API or UI-format workflow from `path`, or from stdin when `path` is `-`.
+pub fn load_document(path: &Path) -> Result<Document, WorkflowError> {
+    let (text, name) = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
@@ -61,13 +89,30 @@ pub fn load(path: &Path) -> Result<Workflow, WorkflowError> {
                 path: path.to_path_buf(),
                 source,
             })?;
-        return parse_str(&text, "<stdin>");
+        (text, "<stdin>".to_string())
+    } else {
+        let text = std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        (text, path.display().to_string())
+    };
+    parse_document(&text, &name)
+}
+
+/// Parses text that may be either format.
+pub fn parse_document(text: &str, source_name: &str) -> Result<Document, WorkflowError> {
+    match parse_str(text, source_name) {
+        Err(WorkflowError::UiFormat { .. }) => {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let value: Value = serde_json::from_str(text).expect("parsed once already");
+            Ok(Document::Ui {
+                value,
+                source_name: source_name.to_string(),
+            })
+        }
+        other => other.map(Document::Api),
     }
-    let text = std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_str(&text, &path.display().to_string())
 }
 
 /// Parses workflow text. Accepts a bare API workflow or a saved `/prompt` body
@@ -126,6 +171,8 @@ pub fn parse_str(text: &str, source_name: &str) -> Result<Workflow, WorkflowErro
         nodes,
         source_name: source_name.to_string(),
         dropped_keys,
+        editor: None,
+        model_hints: Vec::new(),
     })
 }
 

@@ -257,9 +257,117 @@ impl Validator<'_> {
             .unwrap_or_default();
         let mut valid = true;
         let mut errs = Vec::new();
-        for spec in &def.inputs {
-            let Some(val) = inputs.get(&spec.name) else {
-                if spec.required {
+        self.check_inputs(id, &def.inputs, "", &inputs, &mut errs, &mut valid);
+        if !errs.is_empty() {
+            self.errors.entry(id.to_string()).or_default().extend(errs);
+            valid = false;
+        }
+        valid
+    }
+
+    fn check_inputs(
+        &mut self,
+        id: &str,
+        specs: &[InputSpec],
+        prefix: &str,
+        inputs: &serde_json::Map<String, Value>,
+        errs: &mut Vec<InputError>,
+        valid: &mut bool,
+    ) {
+        for spec in specs {
+            // V3 dynamic inputs live under dotted names (`model.size`, `images.image0`).
+            let full = format!("{prefix}{}", spec.name);
+            let renamed;
+            let spec = if prefix.is_empty() {
+                spec
+            } else {
+                renamed = InputSpec {
+                    name: full.clone(),
+                    ..spec.clone()
+                };
+                &renamed
+            };
+            if let InputKind::Autogrow { item, min } = &spec.kind {
+                let grown: Vec<String> = inputs
+                    .keys()
+                    .filter(|k| {
+                        k.strip_prefix(&format!("{full}."))
+                            .is_some_and(|rest| !rest.contains('.'))
+                    })
+                    .cloned()
+                    .collect();
+                if grown.len() < *min {
+                    errs.push(InputError {
+                        kind: "required_input_missing".into(),
+                        message: "Required input is missing".into(),
+                        details: format!("{full} needs at least {min} input(s)"),
+                        input_name: Some(full.clone()),
+                        received_value: None,
+                        origin: None,
+                        suggestion: None,
+                    });
+                }
+                let items: Vec<InputSpec> = grown
+                    .iter()
+                    .map(|k| InputSpec {
+                        name: k.strip_prefix(prefix).unwrap_or(k).to_string(),
+                        required: false,
+                        kind: (**item).clone(),
+                        force_input: false,
+                        raw: spec.raw.clone(),
+                    })
+                    .collect();
+                self.check_inputs(id, &items, prefix, inputs, errs, valid);
+                continue;
+            }
+            if let InputKind::DynamicCombo { options } = &spec.kind {
+                let chosen = inputs.get(&full);
+                match chosen {
+                    None if spec.required => errs.push(InputError {
+                        kind: "required_input_missing".into(),
+                        message: "Required input is missing".into(),
+                        details: full.clone(),
+                        input_name: Some(full.clone()),
+                        received_value: None,
+                        origin: None,
+                        suggestion: None,
+                    }),
+                    None => {}
+                    Some(v) => match options.iter().find(|(k, _)| Some(k.as_str()) == v.as_str()) {
+                        Some((_, sub)) => {
+                            let sub = sub.clone();
+                            self.check_inputs(id, &sub, &format!("{full}."), inputs, errs, valid);
+                        }
+                        None if as_link(v).is_some() => {}
+                        None => {
+                            let keys: Vec<Value> = options
+                                .iter()
+                                .map(|(k, _)| Value::from(k.as_str()))
+                                .collect();
+                            let mut e = error(
+                                "value_not_in_list",
+                                "Value not in list".into(),
+                                format!(
+                                    "{full}: '{}' not in {}",
+                                    v.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| v.to_string()),
+                                    python_list(&keys)
+                                ),
+                                spec,
+                                Some(v),
+                            );
+                            e.suggestion = closest(v.as_str().unwrap_or(""), &keys);
+                            errs.push(e);
+                        }
+                    },
+                }
+                continue;
+            }
+            let Some(val) = inputs.get(&full) else {
+                // The editor fills its own widgets (3D viewer, image compare) when it queues;
+                // what it sends is not in the definitions.
+                if spec.required && !matches!(spec.kind, InputKind::Custom(_)) {
                     errs.push(InputError {
                         kind: "required_input_missing".into(),
                         message: "Required input is missing".into(),
@@ -333,7 +441,7 @@ impl Validator<'_> {
                     Some(_) => {}
                 }
                 if !self.node(&src) {
-                    valid = false;
+                    *valid = false;
                 }
                 continue;
             }
@@ -342,11 +450,6 @@ impl Validator<'_> {
                 errs.push(e);
             }
         }
-        if !errs.is_empty() {
-            self.errors.entry(id.to_string()).or_default().extend(errs);
-            valid = false;
-        }
-        valid
     }
 
     fn literal(&mut self, id: &str, spec: &InputSpec, val: &Value) -> Option<InputError> {
@@ -369,6 +472,12 @@ impl Validator<'_> {
                 } else {
                     format!("{x}")
                 };
+                if is_int && x.fract() != 0.0 {
+                    self.warnings.push(format!(
+                        "node {id} ({}): {name}={x} is not a whole number; the server truncates it to {shown}",
+                        self.wf.class_type(id).unwrap_or("?")
+                    ));
+                }
                 if let Some(m) = min
                     && x < *m
                 {
@@ -463,6 +572,9 @@ impl Validator<'_> {
                         Some(val),
                     ));
                 }
+                None
+            }
+            InputKind::DynamicCombo { .. } | InputKind::Autogrow { .. } | InputKind::Custom(_) => {
                 None
             }
             InputKind::Link(t) => {

@@ -2,5 +2,6 @@
 
 mod cli;
 mod common;
+mod convert;
 mod params;
 mod run;

@@ -290,7 +290,7 @@ fn bad_parameters_are_usage_errors_that_list_the_valid_ones() {
     assert!(text(&out.stderr).contains("this workflow has no 'guidance' parameter"));
     let out = run(&["-p", "steps=lots"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("holds an integer; 'lots' is not one"));
+    assert!(text(&out.stderr).contains("holds a number; 'lots' is not one"));
     let out = run(&["-p", "seed@6=1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("node 6 is not one of the nodes 'seed' sets (3.seed)"));

@@ -132,7 +132,9 @@ fn bad_inputs_exit_2_with_clear_messages() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("UI-format"),
+        text(&out.stderr).contains(
+            "ui.json: cannot convert the editor workflow: the editor workflow has no nodes"
+        ),
         "{}",
         text(&out.stderr)
     );

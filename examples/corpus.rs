@@ -1,0 +1,287 @@
+//! Converts and validates every editor workflow in a directory (the
+//! `comfyui-workflow-templates-json` package) against a saved `/object_info`, and reports how
+//! many become prompts the server would accept apart from missing model files and input media.
+//!
+//! `cargo run --release --example corpus -- TEMPLATES_DIR OBJECT_INFO.json [--verbose] [--json]`
+//! (`scripts/corpus.sh` downloads the package and runs this.)
+
+use comfyctl::workflow::convert::{convert, is_ui_format};
+use comfyctl::workflow::nodedefs::{InputKind, NodeDefs};
+use comfyctl::workflow::validate::validate;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Frontend-only node types; they need no definition.
+const VIRTUAL: &[&str] = &["Note", "MarkdownNote", "Reroute", "PrimitiveNode"];
+
+fn types_in(doc: &Value, subgraph_ids: &[String], out: &mut Vec<String>) {
+    for n in doc
+        .get("nodes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = n.get("type").and_then(Value::as_str)
+            && !subgraph_ids.iter().any(|s| s == t)
+        {
+            out.push(t.to_string());
+        }
+    }
+    for s in doc
+        .pointer("/definitions/subgraphs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        types_in(s, subgraph_ids, out);
+    }
+}
+
+fn subgraph_ids(doc: &Value, out: &mut Vec<String>) {
+    for s in doc
+        .pointer("/definitions/subgraphs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = s.get("id").and_then(Value::as_str) {
+            out.push(id.to_string());
+        }
+        subgraph_ids(s, out);
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let verbose = args.iter().any(|a| a == "--verbose");
+    let min_percent: Option<f64> = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--min-percent="))
+        .and_then(|v| v.parse().ok());
+    let json = args.iter().any(|a| a == "--json");
+    let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let [dir, oi] = pos.as_slice() else {
+        eprintln!(
+            "usage: corpus TEMPLATES_DIR OBJECT_INFO.json [--verbose] [--json] [--min-percent=N]"
+        );
+        std::process::exit(2);
+    };
+    let oi: Value = serde_json::from_str(&std::fs::read_to_string(oi).expect("object_info"))
+        .expect("object_info JSON");
+    let defs = NodeDefs::from_value(&oi).expect("object_info");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("templates dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
+        .collect();
+    files.sort();
+    let (mut ui, mut eligible, mut ok, mut ok_with_missing_files) = (0, 0, 0, 0);
+    let mut failures: Vec<(String, String)> = Vec::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut convert_time = std::time::Duration::ZERO;
+    let mut needs_newer = 0;
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        if !is_ui_format(&doc) {
+            continue;
+        }
+        ui += 1;
+        let mut ids = Vec::new();
+        subgraph_ids(&doc, &mut ids);
+        let mut types = Vec::new();
+        types_in(&doc, &ids, &mut types);
+        if types
+            .iter()
+            .any(|t| !VIRTUAL.contains(&t.as_str()) && defs.get(t).is_none())
+        {
+            continue;
+        }
+        eligible += 1;
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let t = Instant::now();
+        let converted = convert(&doc, &name, &defs);
+        convert_time += t.elapsed();
+        let wf = match converted {
+            Ok(c) => c.workflow,
+            Err(e) => {
+                *reasons.entry("conversion error".into()).or_default() += 1;
+                failures.push((name, e.to_string()));
+                continue;
+            }
+        };
+        let report = validate(&wf, &defs);
+        let errors: Vec<(String, String, String, String)> = report
+            .rejection
+            .iter()
+            .flat_map(|r| {
+                let top = (r.node_errors.is_empty()).then(|| {
+                    (
+                        String::new(),
+                        String::new(),
+                        r.kind.clone(),
+                        r.message.clone(),
+                    )
+                });
+                top.into_iter().chain(r.node_errors.iter().flat_map(|n| {
+                    n.errors.iter().map(|e| {
+                        (
+                            n.node_id.clone(),
+                            n.class_type.clone().unwrap_or_default(),
+                            e.kind.clone(),
+                            format!("{}: {}", e.message, e.details),
+                        )
+                    })
+                }))
+            })
+            .chain(report.partial.iter().flat_map(|n| {
+                n.errors.iter().map(|e| {
+                    (
+                        n.node_id.clone(),
+                        n.class_type.clone().unwrap_or_default(),
+                        e.kind.clone(),
+                        format!("{}: {}", e.message, e.details),
+                    )
+                })
+            }))
+            .collect();
+        // Missing model files and input media are what any fresh server lacks.
+        let is_missing_file = |(node, class, kind, _): &(String, String, String, String)| {
+            if kind == "custom_validation_failed" {
+                return true;
+            }
+            if kind != "value_not_in_list" {
+                return false;
+            }
+            let Some(def) = defs.get(class) else {
+                return false;
+            };
+            let input = wf.nodes[node]["inputs"].as_object().and_then(|inputs| {
+                def.inputs.iter().find(|s| {
+                    matches!(&s.kind, InputKind::Combo { upload: true, .. })
+                        || (inputs
+                            .get(&s.name)
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| {
+                                [
+                                    ".safetensors",
+                                    ".ckpt",
+                                    ".pt",
+                                    ".pth",
+                                    ".bin",
+                                    ".gguf",
+                                    ".sft",
+                                    ".onnx",
+                                    ".json",
+                                ]
+                                .iter()
+                                .any(|x| v.to_lowercase().ends_with(x))
+                            }))
+                })
+            });
+            input.is_some()
+        };
+        let real: Vec<&(String, String, String, String)> =
+            errors.iter().filter(|e| !is_missing_file(e)).collect();
+        if real.is_empty() {
+            if errors.is_empty() {
+                ok += 1;
+            } else {
+                ok_with_missing_files += 1;
+            }
+        } else {
+            // A value the server's list lacks (a newer model name) or an output it does not
+            // have: the template needs a newer server; the conversion is not at fault.
+            let newer = real.iter().all(|(_, _, kind, msg)| {
+                (kind == "value_not_in_list"
+                    && ![
+                        "'fixed'",
+                        "'increment'",
+                        "'decrement'",
+                        "'randomize'",
+                        "'image'",
+                    ]
+                    .iter()
+                    .any(|c| msg.contains(&format!(": {c} not in"))))
+                    || (kind == "bad_linked_input" && msg.contains("has no output"))
+            });
+            if newer {
+                needs_newer += 1;
+            }
+            for (_, class, kind, _) in &real {
+                *reasons.entry(format!("{kind} ({class})")).or_default() += 1;
+            }
+            failures.push((
+                name.clone(),
+                real.iter()
+                    .map(|(n, c, k, m)| format!("node {n} {c}: {k}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            ));
+        }
+        if verbose {
+            eprintln!(
+                "{name}: {} nodes, {} error(s)",
+                wf.nodes.len(),
+                errors.len()
+            );
+        }
+    }
+    let good = ok + ok_with_missing_files;
+    let pct = if eligible > 0 {
+        100.0 * good as f64 / eligible as f64
+    } else {
+        0.0
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"ui_workflows": ui, "eligible": eligible, "valid": ok,
+                "valid_except_missing_files": ok_with_missing_files, "percent": pct,
+                "needs_newer_server": needs_newer,
+                "convert_ms_per_workflow": convert_time.as_secs_f64() * 1000.0 / eligible.max(1) as f64,
+                "failures": failures.iter().map(|(f, r)| serde_json::json!({"file": f, "reason": r})).collect::<Vec<_>>()})
+        );
+    } else {
+        println!("editor workflows:            {ui}");
+        println!("all node types known:        {eligible}");
+        println!("valid as converted:          {ok}");
+        println!("valid but for missing files: {ok_with_missing_files}");
+        println!("converted correctly:         {good}/{eligible} = {pct:.1}%");
+        println!(
+            "of the {} others:             {needs_newer} only use values or outputs this server lacks (a newer server's template)",
+            eligible - good
+        );
+        println!(
+            "conversion time:             {:.2} ms per workflow",
+            convert_time.as_secs_f64() * 1000.0 / eligible.max(1) as f64
+        );
+        if !failures.is_empty() {
+            println!("\nfailures by reason:");
+            for (r, n) in &reasons {
+                println!("  {n:4}  {r}");
+            }
+            println!("\nfailures:");
+            for (f, r) in &failures {
+                println!("  {f}: {r}");
+            }
+        }
+    }
+    let conversion_errors = reasons.get("conversion error").copied().unwrap_or(0);
+    if conversion_errors > 0 {
+        eprintln!("FAIL: {conversion_errors} workflow(s) could not be converted");
+        std::process::exit(1);
+    }
+    if let Some(min) = min_percent
+        && pct < min
+    {
+        eprintln!("FAIL: {pct:.1}% is below the floor of {min}%");
+        std::process::exit(1);
+    }
+}
