@@ -32,7 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an API-format workflow, follow it, and save its outputs')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a workflow (API or editor format), follow it, and save its outputs')
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
             [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')
@@ -259,7 +259,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             break
         }
         'comfyctl;help' {
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an API-format workflow, follow it, and save its outputs')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a workflow (API or editor format), follow it, and save its outputs')
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
             [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')

@@ -29,7 +29,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand run 'Run an API-format workflow, follow it, and save its outputs'
+            cand run 'Run a workflow (API or editor format), follow it, and save its outputs'
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
@@ -243,7 +243,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --version 'Print version'
         }
         &'comfyctl;help'= {
-            cand run 'Run an API-format workflow, follow it, and save its outputs'
+            cand run 'Run a workflow (API or editor format), follow it, and save its outputs'
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'

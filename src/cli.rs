@@ -57,7 +57,7 @@ pub struct GlobalArgs {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run an API-format workflow, follow it, and save its outputs
+    /// Run a workflow (API or editor format), follow it, and save its outputs
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// List a workflow's friendly parameters, models, embeddings and outputs
@@ -194,7 +194,7 @@ pub struct DefsArgs {
 /// `comfyctl run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// API-format workflow JSON file, or - for stdin
+    /// Workflow JSON (API format or as the editor saves it), or - for stdin
     #[arg(value_name = "WORKFLOW")]
     pub workflow: PathBuf,
     /// Parameters.
@@ -207,50 +207,50 @@ pub struct RunArgs {
     #[command(flatten)]
     pub defs: DefsArgs,
     /// Send the prompt without checking it against the server's node definitions first
-    #[arg(long, help_heading = "Validation")]
+    #[arg(long, help_heading = "Submission")]
     pub no_validate: bool,
     /// Do not embed an editor workflow in the submission (saved PNGs then lack it)
-    #[arg(long)]
+    #[arg(help_heading = "Submission", long)]
     pub no_embed_workflow: bool,
     /// Print the final prompt JSON and exit without contacting the server
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub print_prompt: bool,
     /// Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]
-    #[arg(short, long, value_name = "DIR")]
+    #[arg(help_heading = "Output", short, long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     /// Save files directly in the output dir, ignoring server subfolders
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub flat_output: bool,
     /// Replace existing files instead of saving as name-1.ext
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub overwrite: bool,
     /// Do not download; print each output's /view URL on stdout
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub no_download: bool,
     /// Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]
-    #[arg(long, value_name = "SECS")]
+    #[arg(help_heading = "Submission", long, value_name = "SECS")]
     pub timeout: Option<f64>,
     /// Give up when the server sends nothing for this many seconds
-    #[arg(long, value_name = "SECS")]
+    #[arg(help_heading = "Submission", long, value_name = "SECS")]
     pub idle_timeout: Option<f64>,
     /// Exit 0 even when the server dropped outputs that failed validation
-    #[arg(long)]
+    #[arg(help_heading = "Submission", long)]
     pub allow_partial: bool,
     /// Print one JSON object with the result on stdout
-    #[arg(long, conflicts_with = "jsonl")]
+    #[arg(help_heading = "Output", long, conflicts_with = "jsonl")]
     pub json: bool,
     /// Print every event as a JSON line on stdout, the result last
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub jsonl: bool,
     /// No progress bars, even on a terminal
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub no_progress: bool,
 }
 
 /// `comfyctl params`.
 #[derive(Debug, Args)]
 pub struct ParamsArgs {
-    /// API-format workflow JSON file, or - for stdin
+    /// Workflow JSON (API format or as the editor saves it), or - for stdin
     #[arg(value_name = "WORKFLOW")]
     pub workflow: PathBuf,
     /// Parameters to apply before listing.
@@ -270,7 +270,7 @@ pub struct ParamsArgs {
 /// `comfyctl validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// API-format workflow JSON file, or - for stdin
+    /// Workflow JSON (API format or as the editor saves it), or - for stdin
     #[arg(value_name = "WORKFLOW")]
     pub workflow: PathBuf,
     /// Parameters to apply before checking.

@@ -258,6 +258,12 @@ fn plan_inputs(wf: &Workflow, args: &InputArgs) -> anyhow::Result<Vec<Planned>> 
                 "invalid --input '{raw}': expected NAME=PATH, e.g. --input image=photo.png"
             ))
         })?;
+        if name.trim().is_empty() || path.is_empty() {
+            return Err(Failure::usage(format!(
+                "invalid --input '{raw}': expected NAME=PATH, e.g. --input image=photo.png"
+            ))
+            .into());
+        }
         let targets = input_targets(wf, &found, name.trim())?;
         plan.push(Planned {
             path: PathBuf::from(path),
