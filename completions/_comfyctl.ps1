@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")')
             [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)')
             [CompletionResult]::new('--object-info', '--object-info', [CompletionResultType]::ParameterName, 'Validate against this saved /object_info file instead of asking the server')
+            [CompletionResult]::new('--partner-key', '--partner-key', [CompletionResultType]::ParameterName, 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]')
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]')

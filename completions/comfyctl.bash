@@ -571,7 +571,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__run)
-            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --no-embed-workflow --print-prompt --output-dir --flat-output --overwrite --no-download --timeout --idle-timeout --allow-partial --json --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
+            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --no-embed-workflow --print-prompt --output-dir --flat-output --overwrite --no-download --timeout --idle-timeout --allow-partial --json --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -634,6 +634,10 @@ _comfyctl() {
                     return 0
                     ;;
                 --object-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partner-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

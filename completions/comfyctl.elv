@@ -53,6 +53,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --input 'Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")'
             cand --mask 'Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)'
             cand --object-info 'Validate against this saved /object_info file instead of asking the server'
+            cand --partner-key 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users'
             cand -o 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
             cand --output-dir 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
             cand --timeout 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]'

@@ -54,6 +54,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l image -d 'Uplo
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l input -d 'Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l mask -d 'Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l timeout -d 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r

@@ -5,12 +5,14 @@
 //!     comfyctl run workflows/sd15_txt2img_tiny.json --url http://127.0.0.1:8188
 //!
 //! Flags: --port N, --old (imitate 0.3.64), --step-delay-ms N, --fail-class CLASS,
-//! --drop-ws-after N, --output-size BYTES, --view-truncate N, --fail-next KIND:COUNT:STATUS.
+//! --drop-ws-after N, --output-size BYTES, --view-truncate N, --fail-next KIND:COUNT:STATUS,
+//! --cloud KEY (imitate Comfy Cloud: /api routes, X-API-Key, signed-URL redirects to a second
+//! host, a broadcast WebSocket).
 
 #[path = "../tests/it/common/fake_server.rs"]
 mod fake_server;
 
-use fake_server::{FakeOptions, Version, serve};
+use fake_server::{CloudOptions, FakeOptions, Version, serve};
 use std::time::Duration;
 
 fn main() {
@@ -20,7 +22,7 @@ fn main() {
         ..Default::default()
     };
     let mut args = std::env::args().skip(1);
-    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS]";
+    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--cloud KEY]";
     let usage = || -> ! {
         eprintln!("{USAGE}");
         std::process::exit(2)
@@ -56,6 +58,12 @@ fn main() {
                         status.parse().unwrap_or_else(|_| usage()),
                     ),
                 );
+            }
+            "--cloud" => {
+                opts.cloud = Some(CloudOptions {
+                    api_key: val(),
+                    ..Default::default()
+                })
             }
             "-h" | "--help" => {
                 println!("{USAGE}");

@@ -209,6 +209,16 @@ pub struct RunArgs {
     /// Send the prompt without checking it against the server's node definitions first
     #[arg(long, help_heading = "Submission")]
     pub no_validate: bool,
+    /// Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var,
+    /// since a command line is visible to other users
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "COMFY_API_KEY",
+        hide_env_values = true,
+        help_heading = "Submission"
+    )]
+    pub partner_key: Option<String>,
     /// Do not embed an editor workflow in the submission (saved PNGs then lack it)
     #[arg(help_heading = "Submission", long)]
     pub no_embed_workflow: bool,

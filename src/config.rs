@@ -20,6 +20,13 @@ pub mod env {
     pub const API_KEY: &str = "COMFYCTL_API_KEY";
     /// Cache directory (cached `/object_info` per server and version).
     pub const CACHE_DIR: &str = "COMFYCTL_CACHE_DIR";
+    /// `local` or `cloud`: what kind of server the URL is (normally from the URL or profile).
+    pub const KIND: &str = "COMFYCTL_KIND";
+    /// Comfy Cloud API key, used when a cloud profile names no variable of its own.
+    pub const CLOUD_API_KEY: &str = "COMFY_CLOUD_API_KEY";
+    /// Key for partner (API) nodes, sent in `extra_data.api_key_comfy_org`; a separate key
+    /// from cloud authentication.
+    pub const PARTNER_KEY: &str = "COMFY_API_KEY";
 }
 
 /// The whole file.
@@ -51,6 +58,8 @@ pub struct Profile {
     pub api_key_env: Option<String>,
     /// Header that carries the key; `Authorization` sends `Bearer KEY`. Default `X-API-Key`.
     pub api_key_header: Option<String>,
+    /// `local` or `cloud`; by default a `cloud.comfy.org` URL is cloud and anything else local.
+    pub kind: Option<String>,
 }
 
 /// A config file that could not be read or parsed. Always names the file.

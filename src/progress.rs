@@ -249,6 +249,7 @@ impl Reporter for HumanReporter {
                 self.line(&format!("saved {path} ({})", human_bytes(bytes)));
             }
             JobEvent::Warning { message } => self.warn(&message),
+            JobEvent::Notice { message } => self.line(&format!("server: {message}")),
         }
     }
 }

@@ -54,6 +54,9 @@ pub fn redact_url(url: &url::Url) -> String {
                 let sensitive = matches!(
                     k.to_ascii_lowercase().as_str(),
                     "token" | "api_key" | "apikey" | "key" | "auth" | "access_token"
+                        // Signed download URLs are self-authorising until they expire.
+                        | "sig" | "signature" | "x-goog-signature" | "x-goog-credential"
+                        | "x-amz-signature" | "x-amz-credential" | "x-amz-security-token"
                 );
                 (
                     k.into_owned(),

@@ -101,6 +101,50 @@ pub struct Settings {
     pub api_key: Option<(String, Secret)>,
     /// Which variable the key came from (for `config show`).
     pub api_key_env: Option<String>,
+    /// Local server or Comfy Cloud.
+    pub kind: ServerKind,
+    /// Where `kind` came from.
+    pub kind_source: Source,
+    /// Partner-node key (`COMFY_API_KEY`), sent in `extra_data`, never as a header.
+    pub partner_key: Option<Secret>,
+}
+
+/// Local ComfyUI or Comfy Cloud: they differ in paths, auth and output delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerKind {
+    /// A ComfyUI server (`/prompt`, `/history`, `/view` served directly).
+    Local,
+    /// Comfy Cloud (`/api/...`, `X-API-Key`, signed output URLs on another host).
+    Cloud,
+}
+
+impl ServerKind {
+    /// `local` or `cloud`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerKind::Local => "local",
+            ServerKind::Cloud => "cloud",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "local" => Some(ServerKind::Local),
+            "cloud" => Some(ServerKind::Cloud),
+            _ => None,
+        }
+    }
+
+    /// Cloud for `cloud.comfy.org` and its subdomains (`stagingcloud` too).
+    pub fn from_url(u: &url::Url) -> Self {
+        let host = u.host_str().unwrap_or("").to_ascii_lowercase();
+        if host == "cloud.comfy.org" || host.ends_with("cloud.comfy.org") {
+            ServerKind::Cloud
+        } else {
+            ServerKind::Local
+        }
+    }
 }
 
 /// A settings problem: unknown profile, bad URL, bad number.
@@ -115,6 +159,14 @@ pub enum SettingsError {
         where_: String,
         /// Known names.
         available: String,
+    },
+    /// `kind` that is neither `local` nor `cloud`.
+    #[error("invalid server kind '{value}' (from {source_}): expected local or cloud")]
+    BadKind {
+        /// The value.
+        value: String,
+        /// Where it came from.
+        source_: Source,
     },
     /// Not an http(s) URL.
     #[error("invalid server URL '{value}' (from {source_}): {reason}")]
@@ -268,14 +320,40 @@ pub fn resolve(
         })
         .unwrap_or_default();
 
+    let env_kind = match envs.get(env::KIND) {
+        None => None,
+        Some(v) => Some(ServerKind::parse(v).ok_or_else(|| SettingsError::BadKind {
+            value: v.to_string(),
+            source_: Source::Env(env::KIND.into()),
+        })?),
+    };
+    let profile_kind = match profile.and_then(|(n, p)| Some((n, p.kind.clone()?))) {
+        None => None,
+        Some((n, v)) => Some((
+            ServerKind::parse(&v).ok_or_else(|| SettingsError::BadKind {
+                value: v.clone(),
+                source_: Source::Profile(n.to_string()),
+            })?,
+            Source::Profile(n.to_string()),
+        )),
+    };
+    let (kind, kind_source) = match (env_kind, profile_kind) {
+        (Some(k), _) => (k, Source::Env(env::KIND.into())),
+        (None, Some((k, src))) => (k, src),
+        (None, None) => (ServerKind::from_url(&url), url_source.clone()),
+    };
+
     // The key comes from the variable the profile names (then it is required), else from
-    // COMFYCTL_API_KEY when set.
+    // COMFY_CLOUD_API_KEY for a cloud server or COMFYCTL_API_KEY when set.
     let key_header = profile
         .and_then(|(_, p)| p.api_key_header.clone())
         .unwrap_or_else(|| DEFAULT_KEY_HEADER.into());
     let (key_var, required_by) = match profile.and_then(|(n, p)| Some((n, p.api_key_env.clone()?)))
     {
         Some((name, var)) => (var, Some(name)),
+        None if kind == ServerKind::Cloud && envs.get(env::CLOUD_API_KEY).is_some() => {
+            (env::CLOUD_API_KEY.to_string(), None)
+        }
         None => (env::API_KEY.to_string(), None),
     };
     let api_key = match (envs.get(&key_var), required_by) {
@@ -301,6 +379,9 @@ pub fn resolve(
         headers,
         api_key,
         api_key_env,
+        kind,
+        kind_source,
+        partner_key: envs.get(env::PARTNER_KEY).map(Secret::new),
     })
 }
 

@@ -35,6 +35,47 @@ impl HistoryEntry {
             .map(|v| HistoryEntry { raw: v.clone() })
     }
 
+    /// Reads a Comfy Cloud `/api/jobs/{id}` detail as a history entry; `None` while the job is
+    /// not finished (or was lost: the caller reports that).
+    pub fn from_cloud_job(job: &Value) -> Option<Self> {
+        let word = job.get("status").and_then(Value::as_str).unwrap_or("");
+        let state = super::status::normalize(word);
+        let (status_str, message) = match state {
+            super::status::JobState::Success => ("success", None),
+            super::status::JobState::Failed => ("error", Some("execution_error")),
+            super::status::JobState::Cancelled => ("error", Some("execution_interrupted")),
+            _ => return None,
+        };
+        let mut status = job
+            .get("execution_status")
+            .filter(|s| s.get("status_str").is_some())
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({"status_str": status_str, "completed": status_str == "success", "messages": []}));
+        // A failure without the message in execution_status: build one from what the job says.
+        if let Some(kind) = message
+            && !status["messages"].as_array().is_some_and(|m| {
+                m.iter()
+                    .any(|x| x.get(0).and_then(Value::as_str) == Some(kind))
+            })
+        {
+            let err = job
+                .get("execution_error")
+                .cloned()
+                .unwrap_or_else(|| {
+                    serde_json::json!({"exception_message": job.get("error_message").cloned().unwrap_or(Value::Null)})
+                });
+            if let Some(m) = status["messages"].as_array_mut() {
+                m.push(serde_json::json!([kind, err]));
+            } else {
+                status["messages"] = serde_json::json!([[kind, err]]);
+            }
+            status["status_str"] = Value::from("error");
+        }
+        Some(HistoryEntry {
+            raw: serde_json::json!({"outputs": job.get("outputs").cloned().unwrap_or(serde_json::json!({})), "status": status}),
+        })
+    }
+
     /// Outputs by node id.
     pub fn outputs(&self) -> Map<String, Value> {
         self.raw

@@ -2,7 +2,7 @@
 
 use super::ClientError;
 use crate::secret::{Secret, redact_url};
-use crate::settings::Settings;
+use crate::settings::{ServerKind, Settings};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -57,6 +57,12 @@ pub struct Server {
     /// Retry policy.
     pub retry: RetryPolicy,
     debug: Option<DebugLog>,
+    /// Local ComfyUI or Comfy Cloud.
+    pub kind: ServerKind,
+    /// The cloud key again, for the WebSocket's `token` parameter (cloud only).
+    ws_token: Option<Secret>,
+    /// Partner-node key for `extra_data.api_key_comfy_org`.
+    pub partner_key: Option<Secret>,
 }
 
 impl std::fmt::Debug for Server {
@@ -86,6 +92,14 @@ impl Server {
                 url: redact_url(&settings.url),
                 reason: e.to_string(),
             })?;
+        if settings.kind == ServerKind::Cloud && settings.api_key.is_none() {
+            return Err(ClientError::MissingKey {
+                var: settings
+                    .api_key_env
+                    .clone()
+                    .unwrap_or_else(|| crate::config::env::CLOUD_API_KEY.into()),
+            });
+        }
         let mut auth_headers: Vec<(String, Secret)> = settings
             .headers
             .iter()
@@ -105,6 +119,12 @@ impl Server {
             auth_headers,
             retry: RetryPolicy::default(),
             debug,
+            kind: settings.kind,
+            ws_token: match settings.kind {
+                ServerKind::Cloud => settings.api_key.as_ref().map(|(_, k)| k.clone()),
+                ServerKind::Local => None,
+            },
+            partner_key: settings.partner_key.clone(),
         })
     }
 
@@ -119,9 +139,20 @@ impl Server {
         }
     }
 
-    /// Absolute URL for a server path such as `/history/ID`.
+    /// True for Comfy Cloud.
+    pub fn is_cloud(&self) -> bool {
+        self.kind == ServerKind::Cloud
+    }
+
+    /// Absolute URL for a server path such as `/history/ID`. Comfy Cloud serves everything
+    /// under `/api` (protocol §5.1) except the WebSocket.
     pub fn endpoint(&self, path: &str) -> url::Url {
         let mut u = self.base.clone();
+        let path = if self.is_cloud() && !path.starts_with("/api/") && path != "/ws" {
+            format!("/api{path}")
+        } else {
+            path.to_string()
+        };
         let joined = format!("{}{}", self.base.path().trim_end_matches('/'), path);
         u.set_path(&joined);
         u
@@ -137,6 +168,10 @@ impl Server {
         };
         u.set_scheme(scheme).expect("ws schemes are valid");
         u.query_pairs_mut().append_pair("clientId", client_id);
+        // Comfy Cloud takes the key as `token` (protocol §5.3); logs redact it.
+        if let Some(t) = &self.ws_token {
+            u.query_pairs_mut().append_pair("token", t.expose());
+        }
         u
     }
 
@@ -259,6 +294,24 @@ pub async fn read_json(
 
 /// Builds an HTTP error with the first line of the body (bodies are short text or JSON here).
 pub fn http_error(method: &str, path: &str, status: StatusCode, body: &[u8]) -> ClientError {
+    // Comfy Cloud answers `{"code", "message"}`; show the message, not the JSON.
+    if let Ok(v) = serde_json::from_slice::<Value>(body)
+        && let Some(m) = v
+            .get("message")
+            .or_else(|| v.pointer("/error/message"))
+            .and_then(Value::as_str)
+    {
+        let code = v.get("code").and_then(Value::as_str);
+        return ClientError::Http {
+            method: method.to_string(),
+            path: path.to_string(),
+            status: status.as_u16(),
+            body: match code {
+                Some(c) => format!(": {m} ({c})"),
+                None => format!(": {m}"),
+            },
+        };
+    }
     let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
     let first = text.lines().next().unwrap_or("").trim();
     ClientError::Http {

@@ -97,6 +97,9 @@ enum ServerView {
     Running,
     Pending,
     Unknown,
+    /// A status word no table knows (Comfy Cloud): warned about, followed like a running job
+    /// until a timeout.
+    Unrecognized(String),
 }
 
 struct Follow<'a> {
@@ -146,6 +149,14 @@ impl Follow<'_> {
         } = m
         {
             reporter.report(JobEvent::Queue { remaining: n });
+            return false;
+        }
+        if let ServerMessage::Notification { value } = &m {
+            if !value.is_empty() {
+                reporter.report(JobEvent::Notice {
+                    message: value.clone(),
+                });
+            }
             return false;
         }
         if !self.is_ours(&m) {
@@ -334,6 +345,7 @@ pub async fn run_job(
     };
     let poll_every = Duration::from_millis(1000);
     let mut unknown_strikes = 0u32;
+    let mut warned_status: Option<String> = None;
     let mut last_reconnect_try = Instant::now();
 
     let make =
@@ -477,6 +489,17 @@ pub async fn run_job(
                         unknown_strikes = 0;
                         f.last_activity = Instant::now();
                     }
+                    ServerView::Unrecognized(word) => {
+                        unknown_strikes = 0;
+                        if warned_status.as_deref() != Some(word.as_str()) {
+                            reporter.report(JobEvent::Warning {
+                                message: format!(
+                                    "the server reports status '{word}', which comfyctl does not know; still following (a --timeout bounds the wait)"
+                                ),
+                            });
+                            warned_status = Some(word);
+                        }
+                    }
                 }
                 if last_reconnect_try.elapsed() > Duration::from_secs(5) {
                     last_reconnect_try = Instant::now();
@@ -618,7 +641,51 @@ async fn reconnect(
     None
 }
 
+/// The final entry if the job has one: `/history/{id}` locally, `/api/jobs/{id}` on Comfy
+/// Cloud (which has no `GET /history`). `Ok(None)` while running or when unknown.
+async fn history_entry(
+    server: &Server,
+    prompt_id: &str,
+) -> Result<Option<HistoryEntry>, ClientError> {
+    if server.is_cloud() {
+        return match server.get_json(&format!("/jobs/{prompt_id}")).await {
+            Ok(v) => Ok(HistoryEntry::from_cloud_job(&v)),
+            Err(ClientError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        };
+    }
+    let h = server.get_json(&format!("/history/{prompt_id}")).await?;
+    Ok(HistoryEntry::from_response(&h, prompt_id))
+}
+
+/// Comfy Cloud's job status endpoint, read through the synonym table.
+async fn cloud_view(server: &Server, prompt_id: &str) -> Result<ServerView, ClientError> {
+    use super::status::{JobState, normalize};
+    let v = match server.get_json(&format!("/job/{prompt_id}/status")).await {
+        Ok(v) => v,
+        Err(ClientError::Http { status: 404, .. }) => return Ok(ServerView::Unknown),
+        Err(e) => return Err(e),
+    };
+    let word = v.get("status").and_then(Value::as_str).unwrap_or("");
+    Ok(match normalize(word) {
+        JobState::Pending => ServerView::Pending,
+        JobState::Running => ServerView::Running,
+        JobState::Lost => ServerView::Unknown,
+        JobState::Unrecognized(w) => ServerView::Unrecognized(w),
+        JobState::Success | JobState::Failed | JobState::Cancelled => {
+            match history_entry(server, prompt_id).await? {
+                Some(e) => ServerView::Finished(e),
+                // Status says done but the detail lags: look again on the next poll.
+                None => ServerView::Running,
+            }
+        }
+    })
+}
+
 async fn check_server(server: &Server, prompt_id: &str) -> Result<ServerView, ClientError> {
+    if server.is_cloud() {
+        return cloud_view(server, prompt_id).await;
+    }
     let h = server.get_json(&format!("/history/{prompt_id}")).await?;
     if let Some(entry) = HistoryEntry::from_response(&h, prompt_id) {
         return Ok(ServerView::Finished(entry));
@@ -663,8 +730,7 @@ async fn fetch_final(
     let mut delay = Duration::from_millis(50);
     let until = Instant::now() + Duration::from_secs(5);
     loop {
-        let h = server.get_json(&format!("/history/{prompt_id}")).await?;
-        if let Some(entry) = HistoryEntry::from_response(&h, prompt_id) {
+        if let Some(entry) = history_entry(server, prompt_id).await? {
             return Ok(Some(entry));
         }
         if Instant::now() >= until {
@@ -681,7 +747,17 @@ pub async fn cancel_on_server(server: &Server, prompt_id: &str) -> String {
     let attempt = async {
         let q = server.get_json("/queue").await?;
         let has = |key: &str| queue_has(&q, key, prompt_id);
-        if has("queue_running") {
+        let running = q
+            .get("queue_running")
+            .and_then(Value::as_array)
+            .map(Vec::len)
+            .unwrap_or(0);
+        if has("queue_running") && server.is_cloud() && running > 1 {
+            // Cloud's /interrupt stops every running job of the account (protocol §5.2).
+            Ok::<_, ClientError>(format!(
+                "left prompt {prompt_id} running: Comfy Cloud can only interrupt all {running} of your running jobs at once; cancel it from the web UI"
+            ))
+        } else if has("queue_running") {
             server
                 .post_json("/interrupt", &json!({ "prompt_id": prompt_id }), true)
                 .await?;
@@ -714,10 +790,23 @@ async fn submit(
     our_id: &str,
     client_id: &str,
 ) -> Result<(String, Option<f64>, Vec<NodeErrorReport>), ClientError> {
-    let mut body = json!({ "prompt": wf.nodes, "client_id": client_id, "prompt_id": our_id });
+    // Comfy Cloud's PromptRequest has neither client_id nor prompt_id (protocol §5.2).
+    let mut body = if server.is_cloud() {
+        json!({ "prompt": wf.nodes })
+    } else {
+        json!({ "prompt": wf.nodes, "client_id": client_id, "prompt_id": our_id })
+    };
+    let mut extra = serde_json::Map::new();
     if let Some(editor) = &wf.editor {
         // Like the editor: saved images then carry the workflow they came from.
-        body["extra_data"] = json!({"extra_pnginfo": {"workflow": editor}});
+        extra.insert("extra_pnginfo".into(), json!({"workflow": editor}));
+    }
+    if let Some(k) = &server.partner_key {
+        // Partner (API) nodes bill this key; it is not the cloud login key.
+        extra.insert("api_key_comfy_org".into(), json!(k.expose()));
+    }
+    if !extra.is_empty() {
+        body["extra_data"] = Value::Object(extra);
     }
     let url = server.endpoint("/prompt");
     let mut attempt = 0;
@@ -742,7 +831,12 @@ async fn submit(
                     Err(_) => super::http::http_error("POST", "/prompt", status, &bytes),
                 });
             }
-            Ok(resp) if resp.status().is_server_error() => {
+            // Without a client prompt id (Cloud) a retry could queue the job twice; only
+            // gateway errors, which never reached the queue, are retried there.
+            Ok(resp)
+                if resp.status().is_server_error()
+                    && (!server.is_cloud() || matches!(resp.status().as_u16(), 502..=504)) =>
+            {
                 let status = resp.status();
                 let bytes = resp.bytes().await.unwrap_or_default();
                 super::http::http_error("POST", "/prompt", status, &bytes)
@@ -752,7 +846,7 @@ async fn submit(
                 let bytes = resp.bytes().await.unwrap_or_default();
                 return Err(super::http::http_error("POST", "/prompt", status, &bytes));
             }
-            Err(e @ ClientError::Connect { .. }) => e,
+            Err(e @ ClientError::Connect { .. }) if !server.is_cloud() => e,
             Err(e) => return Err(e),
         };
         if attempt + 1 >= server.retry.attempts {
@@ -761,7 +855,8 @@ async fn submit(
         tokio::time::sleep(server.retry.delay(attempt)).await;
         attempt += 1;
         // Did the failed attempt reach the queue after all? Then never submit twice.
-        if let Ok(view) = check_server(server, our_id).await
+        if !server.is_cloud()
+            && let Ok(view) = check_server(server, our_id).await
             && !matches!(view, ServerView::Unknown)
         {
             return Ok((our_id.to_string(), None, Vec::new()));

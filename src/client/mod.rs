@@ -5,9 +5,11 @@ pub mod events;
 pub mod history;
 pub mod http;
 pub mod job;
+pub mod models;
 pub mod object_info;
 pub mod outputs;
 pub mod report;
+pub mod status;
 pub mod upload;
 pub mod ws;
 
@@ -84,6 +86,12 @@ pub enum ClientError {
         /// Why.
         source: std::io::Error,
     },
+    /// A Comfy Cloud server with no key to talk to it.
+    #[error("Comfy Cloud needs an API key: {var} is not set")]
+    MissingKey {
+        /// The variable that should hold it.
+        var: String,
+    },
     /// Ctrl-C.
     #[error("interrupted")]
     Cancelled,
@@ -95,7 +103,9 @@ impl ClientError {
         match self {
             ClientError::Rejected(_) => ExitStatus::Rejected,
             ClientError::Cancelled => ExitStatus::Interrupted,
-            ClientError::LocalIo { .. } | ClientError::ReadInput { .. } => ExitStatus::Usage,
+            ClientError::LocalIo { .. }
+            | ClientError::ReadInput { .. }
+            | ClientError::MissingKey { .. } => ExitStatus::Usage,
             _ => ExitStatus::Connection,
         }
     }
@@ -106,11 +116,53 @@ impl ClientError {
             ClientError::Connect { .. } => Some(
                 "is ComfyUI running there? Start it, or point comfyctl elsewhere with --url or --profile".into(),
             ),
-            ClientError::Http { status: 401 | 403, .. } => Some(
-                "the server wants credentials: set the API key variable your profile names (api_key_env)".into(),
+            ClientError::Http { status: 401, .. } => Some(
+                "the key was refused or missing: check the API key variable (COMFY_CLOUD_API_KEY for Comfy Cloud, or the profile's api_key_env); keys come from platform.comfy.org".into(),
+            ),
+            ClientError::Http { status: 402, .. } => Some(
+                "the account is out of credits: add credits at platform.comfy.org, then run again".into(),
+            ),
+            ClientError::Http { status: 403, .. } => Some(
+                "not allowed: API access to Comfy Cloud needs a Standard, Creator or Pro plan, and a job can only be read by its owner".into(),
+            ),
+            ClientError::Http { status: 429, .. } => Some(
+                "the subscription is inactive (or requests are being throttled): check the plan at platform.comfy.org".into(),
+            ),
+            ClientError::Http { status: 404, path, .. } if path.contains("/models/") => Some(
+                "that model folder is unknown or empty on this server".into(),
+            ),
+            ClientError::Http { status: 500..=599, .. } => Some(
+                "the server failed; comfyctl retried with backoff. Try again later".into(),
             ),
             ClientError::LocalIo { .. } => Some("choose a writable directory with --output-dir".into()),
+            ClientError::MissingKey { var } => Some(format!(
+                "create a key at platform.comfy.org and export {var}=… (the key is never written to the config file)"
+            )),
             _ => None,
+        }
+    }
+
+    /// A stable machine-readable code for `--json` error objects.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::Connect { .. } => "connection",
+            ClientError::Http { status, .. } => match status {
+                401 => "unauthorized",
+                402 => "insufficient_credits",
+                403 => "forbidden",
+                404 => "not_found",
+                413 => "too_large",
+                429 => "subscription_inactive",
+                500..=599 => "server_error",
+                _ => "http",
+            },
+            ClientError::BadResponse { .. } => "bad_response",
+            ClientError::Rejected(_) => "rejected",
+            ClientError::Download { .. } => "download",
+            ClientError::UnsafePath { .. } => "unsafe_path",
+            ClientError::LocalIo { .. } | ClientError::ReadInput { .. } => "local_io",
+            ClientError::MissingKey { .. } => "missing_key",
+            ClientError::Cancelled => "cancelled",
         }
     }
 }

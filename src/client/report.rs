@@ -131,6 +131,11 @@ pub enum JobEvent {
         /// Size.
         bytes: u64,
     },
+    /// A message the server addressed to the user (Comfy Cloud `notification`).
+    Notice {
+        /// Text.
+        message: String,
+    },
     /// Something worth a warning.
     Warning {
         /// Text.

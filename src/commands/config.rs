@@ -47,6 +47,9 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                 "api_key": s.api_key.as_ref().map(|_| "(redacted)"),
                 "api_key_header": s.api_key.as_ref().map(|(h, _)| h.clone()),
                 "api_key_env": s.api_key_env,
+                "kind": s.kind.as_str(),
+                "kind_source": s.kind_source.to_string(),
+                "partner_key": s.partner_key.as_ref().map(|_| "(redacted)"),
             });
             if *json {
                 ctx.printer.json_pretty(&v)?;
@@ -78,6 +81,11 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                         Some(s.url_source.to_string()),
                     ),
                     line(
+                        "kind",
+                        s.kind.as_str().into(),
+                        Some(s.kind_source.to_string()),
+                    ),
+                    line(
                         "output_dir",
                         s.output_dir.display().to_string(),
                         Some(s.output_dir_source.to_string()),
@@ -98,6 +106,13 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                         "api_key",
                         format!("(redacted), sent as {h}"),
                         s.api_key_env.as_ref().map(|e| format!("env {e}")),
+                    ));
+                }
+                if s.partner_key.is_some() {
+                    out.push(line(
+                        "partner_key",
+                        "(redacted), sent in extra_data.api_key_comfy_org".into(),
+                        Some("env COMFY_API_KEY".into()),
                     ));
                 }
                 for l in out {

@@ -42,7 +42,10 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let settings = ctx.settings(args.output_dir.clone(), args.timeout)?;
-    let server = Server::new(&settings, debug_log(&ctx.printer))?;
+    let mut server = Server::new(&settings, debug_log(&ctx.printer))?;
+    if let Some(k) = &args.partner_key {
+        server.partner_key = Some(crate::secret::Secret::new(k.clone()));
+    }
     if let Some(t) = args.idle_timeout
         && !(t.is_finite() && t > 0.0)
     {
@@ -369,15 +372,24 @@ fn report_outcome(
             {
                 causes.push(format!("traceback:\n{}", e.traceback.concat().trim_end()));
             }
+            let hint = job
+                .error
+                .as_ref()
+                .and_then(|e| e.exception_type.as_deref())
+                .and_then(execution_hint)
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    format!(
+                        "comfyctl run -v shows the traceback; prompt id {}",
+                        job.prompt_id
+                    )
+                });
             printer.error(
                 job.message
                     .as_deref()
                     .unwrap_or("the job failed on the server"),
                 &causes,
-                Some(&format!(
-                    "comfyctl run -v shows the traceback; prompt id {}",
-                    job.prompt_id
-                )),
+                Some(&hint),
             );
         }
         JobStatus::Cancelled => printer.warn(job.message.as_deref().unwrap_or("cancelled")),
@@ -408,6 +420,35 @@ fn report_outcome(
     }
 }
 
+/// What to do about Comfy Cloud's execution error types (protocol §5.3) and common local ones.
+fn execution_hint(exception_type: &str) -> Option<&'static str> {
+    let t = exception_type.rsplit('.').next().unwrap_or(exception_type);
+    Some(match t {
+        "ValidationError" => {
+            "the workflow did not pass the cloud's checks: run comfyctl validate --profile … to see which input"
+        }
+        "ModelDownloadError" => {
+            "a model the workflow names could not be fetched: check its file name against the cloud's model list"
+        }
+        "ImageDownloadError" => {
+            "an input image could not be fetched: upload it with --image/--input, or check its name"
+        }
+        "OOMError" | "OutOfMemoryError" => {
+            "out of GPU memory: lower the resolution, batch size or length, or use a smaller model"
+        }
+        "InsufficientFundsError" => {
+            "the account is out of credits: add credits at platform.comfy.org"
+        }
+        "InactiveSubscriptionError" => {
+            "the subscription is inactive: check the plan at platform.comfy.org"
+        }
+        "PanicError" | "ServiceError" | "DispatcherError" | "WebSocketError" => {
+            "the cloud failed on its side: run again; if it keeps failing, report the prompt id"
+        }
+        _ => return None,
+    })
+}
+
 fn failure_json(server: &Server, e: &ClientError) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
@@ -422,15 +463,7 @@ fn failure_json(server: &Server, e: &ClientError) -> Value {
 }
 
 fn error_kind(e: &ClientError) -> &'static str {
-    match e {
-        ClientError::Connect { .. } => "connection",
-        ClientError::Http { .. } | ClientError::BadResponse { .. } => "http",
-        ClientError::Rejected(_) => "rejected",
-        ClientError::Download { .. } => "download",
-        ClientError::UnsafePath { .. } => "unsafe_path",
-        ClientError::LocalIo { .. } | ClientError::ReadInput { .. } => "local_io",
-        ClientError::Cancelled => "cancelled",
-    }
+    e.code()
 }
 
 fn result_json(

@@ -132,6 +132,14 @@ struct Inner {
     faults: Faults,
     input_files: Vec<String>,
     models: HashMap<String, Vec<String>>,
+    /// Cloud mode: messages go to every socket.
+    cloud: bool,
+    /// Every request the storage server got: path and headers.
+    storage_requests: Vec<(String, Vec<(String, String)>)>,
+    /// Cloud: the top-level keys and `extra_data` of each submission.
+    submissions: Vec<Value>,
+    /// Cloud: the next `/api/prompt` answers this status with an ErrorResponse.
+    cloud_prompt_error: Option<u16>,
 }
 
 pub struct Shared {
@@ -140,6 +148,8 @@ pub struct Shared {
     inner: Mutex<Inner>,
     wake: Notify,
     object_info: Value,
+    cloud: Option<CloudOptions>,
+    storage_url: std::sync::OnceLock<String>,
 }
 
 /// Options for starting a fake server.
@@ -153,6 +163,8 @@ pub struct FakeOptions {
     pub faults: Faults,
     /// Port (0 = any free port).
     pub port: u16,
+    /// Behave like Comfy Cloud (protocol §5) instead of a local server.
+    pub cloud: Option<CloudOptions>,
 }
 
 impl Default for FakeOptions {
@@ -162,6 +174,34 @@ impl Default for FakeOptions {
             step_delay: Duration::from_millis(5),
             faults: Faults::default(),
             port: 0,
+            cloud: None,
+        }
+    }
+}
+
+/// Comfy Cloud behaviour: `/api/...` only, `X-API-Key` (and `token=` on the WebSocket), jobs
+/// and job-status routes, `/api/view` redirecting to signed URLs on a second "storage" server
+/// (127.0.0.2 when it can be bound), and a WebSocket that broadcasts every job of the account.
+#[derive(Debug, Clone)]
+pub struct CloudOptions {
+    /// The only key accepted.
+    pub api_key: String,
+    /// Redirect statuses: the first from `/api/view` to storage, each next one a hop from
+    /// storage to storage before the file is served.
+    pub redirects: Vec<u16>,
+    /// Interleave another job's messages (including its `execution_error`) with ours.
+    pub other_jobs: bool,
+    /// Words `/api/job/{id}/status` uses for running and finished jobs.
+    pub status_words: (String, String),
+}
+
+impl Default for CloudOptions {
+    fn default() -> Self {
+        CloudOptions {
+            api_key: "ck-test-secret-0123456789".into(),
+            redirects: vec![302],
+            other_jobs: true,
+            status_words: ("in_progress".into(), "completed".into()),
         }
     }
 }
@@ -264,6 +304,21 @@ impl FakeServer {
             .push(name.to_string());
     }
 
+    /// Cloud: every request the storage host received, with its headers.
+    pub fn storage_requests(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.shared.inner.lock().unwrap().storage_requests.clone()
+    }
+
+    /// Cloud: what each `/api/prompt` body held besides the prompt.
+    pub fn submissions(&self) -> Vec<Value> {
+        self.shared.inner.lock().unwrap().submissions.clone()
+    }
+
+    /// Cloud: the next `/api/prompt` fails with this status and an ErrorResponse body.
+    pub fn cloud_fail_prompt(&self, status: u16) {
+        self.shared.inner.lock().unwrap().cloud_prompt_error = Some(status);
+    }
+
     /// Names of files in the input folder.
     pub fn input_files(&self) -> Vec<String> {
         self.shared.inner.lock().unwrap().input_files.clone()
@@ -315,6 +370,7 @@ pub async fn serve(
     .unwrap();
     let mut inner = Inner {
         faults: opts.faults,
+        cloud: opts.cloud.is_some(),
         ..Default::default()
     };
     inner.input_files = vec!["example.png".into()];
@@ -332,6 +388,8 @@ pub async fn serve(
         inner: Mutex::new(inner),
         wake: Notify::new(),
         object_info,
+        cloud: opts.cloud.clone(),
+        storage_url: std::sync::OnceLock::new(),
     });
     let routes = Router::new()
         .route("/ws", get(ws_handler))
@@ -349,16 +407,40 @@ pub async fn serve(
         .route("/features", get(get_features))
         .route("/models", get(get_models))
         .route("/models/{folder}", get(get_models_folder))
-        .route("/embeddings", get(|| async { axum::Json(json!([])) }));
+        .route("/embeddings", get(|| async { axum::Json(json!([])) }))
+        .route("/jobs/{id}", get(get_job))
+        .route("/job/{id}/status", get(get_job_status))
+        .route("/experiment/models/{folder}", get(get_experiment_models));
     // Every route is also served under /api (protocol §1.1).
     let app = Router::new()
         .merge(routes.clone())
         .nest("/api", routes)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
+            cloud_gate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
             log_request,
         ))
         .with_state(shared.clone());
+    if shared.cloud.is_some() {
+        // Signed URLs point at another host: 127.0.0.2 where the OS allows it.
+        let storage = match tokio::net::TcpListener::bind(("127.0.0.2", 0)).await {
+            Ok(l) => l,
+            Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .unwrap(),
+        };
+        let saddr = storage.local_addr().unwrap();
+        shared.storage_url.set(format!("http://{saddr}")).unwrap();
+        let sapp = Router::new()
+            .route("/signed", get(get_signed))
+            .with_state(shared.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(storage, sapp).await;
+        });
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
         .unwrap();
@@ -429,10 +511,210 @@ fn route_kind(path: &str) -> &'static str {
     }
 }
 
+// ---------------------------------------------------------------- Comfy Cloud
+
+/// Cloud's error body: `{code, message}` (protocol §5.2).
+fn cloud_error(status: u16) -> Response {
+    let (code, message) = match status {
+        401 => ("unauthorized", "Invalid or missing API key"),
+        402 => ("insufficient_credits", "Insufficient credits"),
+        403 => (
+            "forbidden",
+            "API access requires a Standard, Creator or Pro plan",
+        ),
+        404 => ("not_found", "Not found"),
+        429 => ("subscription_inactive", "Subscription inactive"),
+        503 => ("service_unavailable", "Service unavailable"),
+        _ => ("internal_error", "Internal error"),
+    };
+    json_response(
+        StatusCode::from_u16(status).unwrap(),
+        &json!({"code": code, "message": message}),
+    )
+}
+
+/// In cloud mode: only `/api/...` and `/ws` exist, and both want the key (header, or
+/// `token=` on the WebSocket); a few routes are public.
+async fn cloud_gate(
+    State(s): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(c) = &s.cloud else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_string();
+    if path == "/ws" {
+        let token = req.uri().query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "token")
+                .map(|(_, v)| v.into_owned())
+        });
+        if token.as_deref() != Some(c.api_key.as_str()) {
+            return cloud_error(401);
+        }
+        return next.run(req).await;
+    }
+    let Some(rest) = path.strip_prefix("/api") else {
+        return cloud_error(404);
+    };
+    // Cloud has no GET /history (protocol §5.2: history_v2 or jobs).
+    if rest.starts_with("/history") && req.method() == axum::http::Method::GET {
+        return cloud_error(404);
+    }
+    let public = rest.starts_with("/system_stats")
+        || rest.starts_with("/features")
+        || rest.starts_with("/experiment/models");
+    let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
+    if !public && key != Some(c.api_key.as_str()) {
+        return cloud_error(401);
+    }
+    next.run(req).await
+}
+
+enum JobLook {
+    Pending,
+    Running,
+    Done(Value),
+    Unknown,
+}
+
+fn look_up_job(s: &Shared, id: &str) -> JobLook {
+    let i = s.inner.lock().unwrap();
+    if i.running.as_ref().is_some_and(|r| r.prompt_id == id) {
+        return JobLook::Running;
+    }
+    if i.queue.iter().any(|q| q.prompt_id == id) {
+        return JobLook::Pending;
+    }
+    match i.history.iter().find(|(k, _)| k == id) {
+        Some((_, v)) => JobLook::Done(v.clone()),
+        None => JobLook::Unknown,
+    }
+}
+
+fn finished_word(entry: &Value, done: &str) -> String {
+    let status = &entry["status"];
+    if status["status_str"] != "error" {
+        return done.to_string();
+    }
+    let interrupted = status["messages"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|x| x[0] == "execution_interrupted"));
+    if interrupted { "cancelled" } else { "failed" }.to_string()
+}
+
+fn status_words(s: &Shared) -> (String, String) {
+    s.cloud
+        .as_ref()
+        .map(|c| c.status_words.clone())
+        .unwrap_or(("in_progress".into(), "completed".into()))
+}
+
+/// `/api/jobs/{id}`: the job detail (0.26 local and Cloud).
+async fn get_job(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let (running, done) = status_words(&s);
+    match look_up_job(&s, &id) {
+        JobLook::Pending => json_response(StatusCode::OK, &json!({"id": id, "status": "pending"})),
+        JobLook::Running => json_response(StatusCode::OK, &json!({"id": id, "status": running})),
+        JobLook::Done(e) => json_response(
+            StatusCode::OK,
+            &json!({"id": id, "status": finished_word(&e, &done), "outputs": e["outputs"],
+                    "execution_status": e["status"], "create_time": now_ms() / 1000}),
+        ),
+        JobLook::Unknown if s.cloud.is_some() => cloud_error(404),
+        JobLook::Unknown => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `/api/job/{id}/status` (Cloud only; note the singular `job`).
+async fn get_job_status(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let (running, done) = status_words(&s);
+    let word = match look_up_job(&s, &id) {
+        JobLook::Pending => "pending".to_string(),
+        JobLook::Running => running,
+        JobLook::Done(e) => finished_word(&e, &done),
+        JobLook::Unknown => return cloud_error(404),
+    };
+    json_response(StatusCode::OK, &json!({"status": word, "id": id}))
+}
+
+/// `/api/experiment/models/{folder}`: `[{name, pathIndex}]`; 404 for an unknown or empty folder.
+async fn get_experiment_models(
+    State(s): State<Arc<Shared>>,
+    Path(folder): Path<String>,
+) -> Response {
+    let list = s
+        .inner
+        .lock()
+        .unwrap()
+        .models
+        .get(&folder)
+        .cloned()
+        .unwrap_or_default();
+    if list.is_empty() {
+        return cloud_error(404);
+    }
+    let v: Vec<Value> = list
+        .iter()
+        .map(|n| json!({"name": n, "pathIndex": 0}))
+        .collect();
+    json_response(StatusCode::OK, &json!(v))
+}
+
+/// The storage host behind signed URLs: records every header it receives, hops on through
+/// `hops=307,308,…`, then serves the file.
+async fn get_signed(
+    State(s): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+    Query(mut q): Query<HashMap<String, String>>,
+) -> Response {
+    {
+        let mut i = s.inner.lock().unwrap();
+        let hs = headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        i.storage_requests
+            .push((format!("/signed?{}", raw.unwrap_or_default()), hs));
+    }
+    if q.get("sig").map(String::as_str) != Some("deadbeef") {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let hops: Vec<u16> = q
+        .get("hops")
+        .map(|h| h.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default();
+    if let Some((first, rest)) = hops.split_first() {
+        let mut u = url::Url::parse(&format!("{}/signed", s.storage_url.get().unwrap())).unwrap();
+        {
+            let mut qp = u.query_pairs_mut();
+            for (k, v) in &q {
+                if k != "hops" {
+                    qp.append_pair(k, v);
+                }
+            }
+            let rest: Vec<String> = rest.iter().map(u16::to_string).collect();
+            qp.append_pair("hops", &rest.join(","));
+        }
+        return Response::builder()
+            .status(StatusCode::from_u16(*first).unwrap())
+            .header(header::LOCATION, u.as_str())
+            .body(Body::empty())
+            .unwrap();
+    }
+    q.remove("hops");
+    q.remove("sig");
+    view_file(s, q).await
+}
+
 // ---------------------------------------------------------------- WebSocket
 
 fn send_to(inner: &Inner, sid: Option<&str>, msg: &Value) {
     let text = msg.to_string();
+    // Comfy Cloud ignores clientId: every socket of the account gets everything.
+    let sid = if inner.cloud { None } else { sid };
     match sid {
         Some(sid) => {
             if let Some(s) = inner.sockets.get(sid) {
@@ -468,11 +750,15 @@ async fn ws_handler(
             return (StatusCode::SERVICE_UNAVAILABLE, "").into_response();
         }
     }
-    let sid = q
-        .get("clientId")
-        .filter(|c| !c.is_empty())
-        .cloned()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let sid = match &s.cloud {
+        // clientId means nothing on Cloud; every connection stands alone.
+        Some(_) => uuid::Uuid::new_v4().simple().to_string(),
+        None => q
+            .get("clientId")
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
+    };
     ws.on_upgrade(move |socket| ws_session(s, sid, socket))
 }
 
@@ -787,7 +1073,23 @@ async fn post_prompt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
             &json!({"error": err("no_prompt", "No prompt provided", "No prompt provided", json!({})), "node_errors": {}}),
         );
     };
-    let prompt_id = match v.get("prompt_id") {
+    if s.cloud.is_some() {
+        let mut seen = v.clone();
+        if let Some(o) = seen.as_object_mut() {
+            o.remove("prompt");
+        }
+        i.submissions.push(seen);
+        if let Some(status) = i.cloud_prompt_error.take() {
+            drop(i);
+            return cloud_error(status);
+        }
+    }
+    let given = if s.cloud.is_some() {
+        None // Cloud picks its own ids.
+    } else {
+        v.get("prompt_id")
+    };
+    let prompt_id = match given {
         None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
         Some(p) => {
             let p = match p {
@@ -848,8 +1150,16 @@ async fn get_prompt(State(s): State<Arc<Shared>>) -> Response {
 
 async fn get_queue(State(s): State<Arc<Shared>>) -> Response {
     let i = s.inner.lock().unwrap();
-    let running: Vec<Value> = i.running.iter().map(QueueItem::as_json).collect();
-    let pending: Vec<Value> = i.queue.iter().map(QueueItem::as_json).collect();
+    // Cloud documents [job_number, prompt_id, workflow, output_node_ids, {create_time}].
+    let item = |q: &QueueItem| {
+        if s.cloud.is_some() {
+            json!([q.number, q.prompt_id, q.prompt, q.outputs, {"create_time": q.extra_data.get("create_time")}])
+        } else {
+            q.as_json()
+        }
+    };
+    let running: Vec<Value> = i.running.iter().map(item).collect();
+    let pending: Vec<Value> = i.queue.iter().map(item).collect();
     json_response(
         StatusCode::OK,
         &json!({"queue_running": running, "queue_pending": pending}),
@@ -960,6 +1270,31 @@ async fn get_view(
     State(s): State<Arc<Shared>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    if let Some(c) = &s.cloud {
+        // A signed URL on another host (protocol §5.2); the key must not follow.
+        let Some(first) = c.redirects.first() else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let mut u = url::Url::parse(&format!("{}/signed", s.storage_url.get().unwrap())).unwrap();
+        {
+            let mut qp = u.query_pairs_mut();
+            for (k, v) in &q {
+                qp.append_pair(k, v);
+            }
+            let rest: Vec<String> = c.redirects[1..].iter().map(u16::to_string).collect();
+            qp.append_pair("hops", &rest.join(","));
+            qp.append_pair("sig", "deadbeef");
+        }
+        return Response::builder()
+            .status(StatusCode::from_u16(*first).unwrap())
+            .header(header::LOCATION, u.as_str())
+            .body(Body::empty())
+            .unwrap();
+    }
+    view_file(s, q).await
+}
+
+async fn view_file(s: Arc<Shared>, q: HashMap<String, String>) -> Response {
     let Some(filename) = q.get("filename") else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -1369,6 +1704,7 @@ fn emit(s: &Shared, sid: Option<&str>, kind: &str, data: Value) {
 
 fn emit_binary(s: &Shared, sid: Option<&str>, prompt_id: &str, node: &str) {
     let i = s.inner.lock().unwrap();
+    let sid = if i.cloud { None } else { sid };
     let targets: Vec<&Socket> = match sid {
         Some(sid) => i.sockets.get(sid).into_iter().collect(),
         None => i.sockets.values().collect(),
@@ -1500,6 +1836,49 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
     let start = json!({"prompt_id": pid, "timestamp": now_ms()});
     emit(s, sid, "execution_start", start.clone());
     messages.push(json!(["execution_start", start]));
+    if s.cloud.as_ref().is_some_and(|c| c.other_jobs) {
+        // The account's other job, on the same broadcast socket (protocol §5.3).
+        let other = uuid::Uuid::new_v4().to_string();
+        emit(
+            s,
+            None,
+            "notification",
+            json!({"value": "Executing workflow..."}),
+        );
+        emit(
+            s,
+            None,
+            "execution_start",
+            json!({"prompt_id": other, "timestamp": now_ms()}),
+        );
+        emit(
+            s,
+            None,
+            "executing",
+            json!({"node": "3", "display_node": "3", "prompt_id": other}),
+        );
+        emit(
+            s,
+            None,
+            "progress",
+            json!({"value": 1, "max": 2, "prompt_id": other, "node": "3"}),
+        );
+        emit(
+            s,
+            None,
+            "executed",
+            json!({"node": "9", "display_node": "9", "prompt_id": other,
+            "output": {"images": [{"filename": "other_00001_.png", "subfolder": "", "type": "output"}]}}),
+        );
+        emit(
+            s,
+            None,
+            "execution_error",
+            json!({"prompt_id": other, "node_id": "3", "node_type": "KSampler",
+            "executed": [], "exception_message": "someone else's job failed", "exception_type": "OOMError",
+            "traceback": [], "current_inputs": {}, "current_outputs": {}, "timestamp": now_ms()}),
+        );
+    }
     let order = topo_order(&prompt, &outputs);
     let mut memo = HashMap::new();
     let sigs: HashMap<String, String> = order

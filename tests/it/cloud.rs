@@ -1,0 +1,331 @@
+//! Comfy Cloud against the fake cloud: `/api` routing, `X-API-Key`, the broadcast WebSocket,
+//! signed-URL redirects to another host that must never see the key, status synonyms, and
+//! the errors a person can act on.
+
+use crate::common::fake_server::{CloudOptions, FakeOptions, FakeServer, Faults};
+use crate::common::{comfyctl, sample_workflow, write_workflow};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+const KEY: &str = "ck-test-secret-0123456789";
+const PARTNER: &str = "partner-key-abcdef";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn cloud(opts: CloudOptions, faults: Faults) -> FakeServer {
+    cloud_slow(opts, faults, std::time::Duration::from_millis(5))
+}
+
+fn cloud_slow(opts: CloudOptions, faults: Faults, step_delay: std::time::Duration) -> FakeServer {
+    FakeServer::start(FakeOptions {
+        cloud: Some(opts),
+        faults,
+        step_delay,
+        ..Default::default()
+    })
+}
+
+/// A `cloud` profile pointing at the fake (a real one would just use the cloud.comfy.org URL).
+fn profile(dir: &Path, srv: &FakeServer) {
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[profiles.cloud]\nurl = \"{}\"\nkind = \"cloud\"\n",
+            srv.url()
+        ),
+    )
+    .unwrap();
+}
+
+fn run(dir: &Path, srv: &FakeServer, extra: &[&str], key: Option<&str>) -> Output {
+    profile(dir, srv);
+    let p = write_workflow(dir, "wf.json", &sample_workflow());
+    let mut cmd = comfyctl(dir);
+    if let Some(k) = key {
+        cmd.env("COMFY_CLOUD_API_KEY", k);
+    }
+    cmd.arg("run")
+        .arg(&p)
+        .args(["--profile", "cloud"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn assert_no_key(out: &Output) {
+    for s in [text(&out.stdout), text(&out.stderr)] {
+        assert!(!s.contains(KEY), "the key leaked: {s}");
+        assert!(!s.contains(PARTNER), "the partner key leaked: {s}");
+        assert!(
+            !s.contains("deadbeef"),
+            "a signed URL's signature leaked: {s}"
+        );
+    }
+}
+
+fn assert_storage_never_saw_credentials(srv: &FakeServer) {
+    let reqs = srv.storage_requests();
+    assert!(!reqs.is_empty(), "the download went through storage");
+    for (path, headers) in reqs {
+        for (k, v) in headers {
+            let k = k.to_ascii_lowercase();
+            assert!(
+                !matches!(k.as_str(), "x-api-key" | "authorization" | "cookie") && !v.contains(KEY),
+                "storage got {k}: {v} on {path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn run_on_cloud_routes_auth_broadcast_and_signed_download() {
+    let srv = cloud(CloudOptions::default(), Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    profile(dir.path(), &srv);
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .env("COMFY_CLOUD_API_KEY", KEY)
+        .env("COMFY_API_KEY", PARTNER)
+        .args([
+            "run",
+            p.to_str().unwrap(),
+            "--profile",
+            "cloud",
+            "--json",
+            "-v",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_no_key(&out);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["status"], "success",
+        "another job's execution_error is not ours"
+    );
+    let saved = dir.path().join(v["outputs"][0]["path"].as_str().unwrap());
+    assert_eq!(std::fs::read(saved).unwrap(), FakeServer::default_output());
+    let err = text(&out.stderr);
+    assert!(err.contains("server: Executing workflow..."), "{err}");
+    assert!(
+        err.contains("WS connect") && err.contains("token=redacted"),
+        "{err}"
+    );
+    // Every request went to /api (or the WebSocket), none to local paths.
+    for r in srv.requests() {
+        let path = r.split_whitespace().nth(1).unwrap_or("");
+        assert!(path.starts_with("/api/") || path.starts_with("/ws"), "{r}");
+    }
+    // Cloud's PromptRequest has no client_id/prompt_id; partner nodes get their own key.
+    let sub = &srv.submissions()[0];
+    assert!(
+        sub.get("client_id").is_none() && sub.get("prompt_id").is_none(),
+        "{sub}"
+    );
+    assert_eq!(sub["extra_data"]["api_key_comfy_org"], PARTNER);
+    assert_storage_never_saw_credentials(&srv);
+}
+
+#[test]
+fn every_redirect_kind_and_chain_keeps_the_key_home() {
+    for chain in [
+        vec![301],
+        vec![302],
+        vec![303],
+        vec![307],
+        vec![308],
+        vec![302, 307, 308, 301],
+    ] {
+        let srv = cloud(
+            CloudOptions {
+                redirects: chain.clone(),
+                ..Default::default()
+            },
+            Faults::default(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(dir.path(), &srv, &["--json"], Some(KEY));
+        assert!(out.status.success(), "{chain:?}: {}", text(&out.stderr));
+        assert_no_key(&out);
+        assert_eq!(srv.storage_requests().len(), chain.len(), "{chain:?}");
+        assert_storage_never_saw_credentials(&srv);
+    }
+}
+
+#[test]
+fn missing_and_refused_keys_say_what_to_do() {
+    let srv = cloud(CloudOptions::default(), Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &[], None);
+    assert_eq!(out.status.code(), Some(2));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("Comfy Cloud needs an API key: COMFY_CLOUD_API_KEY is not set"),
+        "{e}"
+    );
+    assert!(e.contains("platform.comfy.org"), "{e}");
+    assert!(srv.requests().is_empty(), "nothing sent without a key");
+
+    let out = run(dir.path(), &srv, &["--json"], Some("wrong-key"));
+    assert_eq!(out.status.code(), Some(4));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("Invalid or missing API key (unauthorized)"),
+        "{e}"
+    );
+    assert!(e.contains("hint: the key was refused"), "{e}");
+    assert!(!e.contains("wrong-key"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "unauthorized");
+}
+
+#[test]
+fn account_errors_map_to_messages_and_codes() {
+    for (status, code, words) in [
+        (402, "insufficient_credits", "out of credits"),
+        (403, "forbidden", "Standard, Creator or Pro"),
+        (429, "subscription_inactive", "subscription is inactive"),
+    ] {
+        let srv = cloud(CloudOptions::default(), Faults::default());
+        srv.cloud_fail_prompt(status);
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(dir.path(), &srv, &["--json", "--no-validate"], Some(KEY));
+        assert_eq!(out.status.code(), Some(4), "{status}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], code);
+        assert!(
+            text(&out.stderr).contains(words),
+            "{status}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            srv.submissions().len(),
+            1,
+            "{status}: a refused submission is not retried"
+        );
+    }
+}
+
+#[test]
+fn without_the_websocket_status_synonyms_drive_the_job() {
+    let srv = cloud(
+        CloudOptions {
+            status_words: ("executing".into(), "success".into()),
+            ..Default::default()
+        },
+        Faults {
+            ws_refuse: 1000,
+            ..Default::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &srv, &["--json"], Some(KEY));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        srv.requests()
+            .iter()
+            .any(|r| r.contains("/api/job/") && r.ends_with("/status"))
+    );
+
+    // A word nobody documented is shown, and the job is still followed to its end.
+    let srv = cloud_slow(
+        CloudOptions {
+            status_words: ("teleporting".into(), "completed".into()),
+            ..Default::default()
+        },
+        Faults {
+            ws_refuse: 1000,
+            ..Default::default()
+        },
+        std::time::Duration::from_millis(250),
+    );
+    let out = run(dir.path(), &srv, &["--json"], Some(KEY));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let e = text(&out.stderr);
+    assert_eq!(
+        e.matches("the server reports status 'teleporting', which comfyctl does not know")
+            .count(),
+        1,
+        "{e}"
+    );
+}
+
+/// The model listing the dependency and health checks use: both shapes, both folder names.
+#[test]
+fn model_lists_are_normalised_and_aliased() {
+    let srv = cloud(CloudOptions::default(), Faults::default());
+    srv.add_model("diffusion_models", "flux1-dev.safetensors");
+    let local = FakeServer::start(FakeOptions::default());
+    local.add_model("diffusion_models", "wan.safetensors");
+    let settings = |url: String, cloud: bool| {
+        let mut envs = comfyctl::settings::EnvSettings::default();
+        envs.vars.insert("COMFYCTL_URL".into(), url);
+        if cloud {
+            envs.vars.insert("COMFYCTL_KIND".into(), "cloud".into());
+            envs.vars.insert("COMFY_CLOUD_API_KEY".into(), KEY.into());
+        }
+        comfyctl::settings::resolve(&Default::default(), &envs, None, None).unwrap()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let list = |url: String, cloud: bool, folder: &'static str| {
+        let s = comfyctl::client::Server::new(&settings(url, cloud), None).unwrap();
+        rt.block_on(comfyctl::client::models::list(&s, folder))
+            .unwrap()
+    };
+    assert_eq!(
+        list(srv.url(), true, "checkpoints"),
+        ["tiny-random-sd15.safetensors"]
+    );
+    assert_eq!(
+        list(srv.url(), true, "unet"),
+        ["flux1-dev.safetensors"],
+        "legacy name"
+    );
+    assert!(
+        list(srv.url(), true, "loras").is_empty(),
+        "404 for an empty folder"
+    );
+    assert!(
+        srv.requests()
+            .iter()
+            .any(|r| r == "GET /api/experiment/models/checkpoints")
+    );
+    assert_eq!(
+        list(local.url(), false, "diffusion_models"),
+        ["wan.safetensors"]
+    );
+}
+
+#[test]
+fn validate_and_params_work_against_cloud() {
+    let srv = cloud(CloudOptions::default(), Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    profile(dir.path(), &srv);
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .env("COMFY_CLOUD_API_KEY", KEY)
+        .args([
+            "validate",
+            p.to_str().unwrap(),
+            "--profile",
+            "cloud",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(srv.requests().iter().any(|r| r == "GET /api/object_info"));
+    let out = comfyctl(dir.path())
+        .env("COMFY_CLOUD_API_KEY", KEY)
+        .args(["config", "show", "--profile", "cloud", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "cloud");
+    assert_eq!(v["api_key"], "(redacted)");
+    assert_eq!(v["api_key_env"], "COMFY_CLOUD_API_KEY");
+    assert_no_key(&out);
+}
