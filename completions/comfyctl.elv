@@ -33,6 +33,9 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
+            cand health 'Is the server working: a checklist, and with --smoke a real round trip'
+            cand logs 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log'
+            cand hw 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -176,6 +179,59 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'comfyctl;health'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --smoke 'Run a tiny model-free workflow end to end and check its image'
+            cand -y 'Do not ask before the smoke test on Comfy Cloud (it costs credits)'
+            cand --yes 'Do not ask before the smoke test on Comfy Cloud (it costs credits)'
+            cand --json 'Print one JSON object'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;logs'= {
+            cand -n 'How many jobs to list'
+            cand --limit 'How many jobs to list'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --server 'The server''s own log (/internal/logs/raw)'
+            cand -f 'With --server: keep printing new lines until Ctrl-C'
+            cand --follow 'With --server: keep printing new lines until Ctrl-C'
+            cand --json 'Print JSON (JSON Lines with --server)'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;hw'= {
+            cand -o 'Measure free disk here (default: the current directory)'
+            cand --output-dir 'Measure free disk here (default: the current directory)'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --torch 'Also run a PyTorch probe with the python on PATH'
+            cand --json 'Print one JSON object'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'comfyctl;config'= {
             cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
             cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
@@ -248,6 +304,9 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
+            cand health 'Is the server working: a checklist, and with --smoke a real round trip'
+            cand logs 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log'
+            cand hw 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -259,6 +318,12 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help;validate'= {
         }
         &'comfyctl;help;convert'= {
+        }
+        &'comfyctl;help;health'= {
+        }
+        &'comfyctl;help;logs'= {
+        }
+        &'comfyctl;help;hw'= {
         }
         &'comfyctl;help;config'= {
             cand show 'Print the resolved settings (secrets redacted) and where each came from'

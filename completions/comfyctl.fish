@@ -37,6 +37,9 @@ complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "run" -d 'Run a wo
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "config" -d 'Show the resolved settings or where the config file lives'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -157,6 +160,43 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s q -l quiet
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l smoke -d 'Run a tiny model-free workflow end to end and check its image'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s y -l yes -d 'Do not ask before the smoke test on Comfy Cloud (it costs credits)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l json -d 'Print one JSON object'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s n -l limit -d 'How many jobs to list' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l server -d 'The server\'s own log (/internal/logs/raw)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s f -l follow -d 'With --server: keep printing new lines until Ctrl-C'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l json -d 'Print JSON (JSON Lines with --server)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s o -l output-dir -d 'Measure free disk here (default: the current directory)' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l torch -d 'Also run a PyTorch probe with the python on PATH'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l json -d 'Print one JSON object'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -200,12 +240,15 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l q
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file path'

@@ -69,6 +69,15 @@ pub enum Command {
     /// Convert an editor-saved (UI-format) workflow to API format
     #[command(after_help = CONVERT_EXAMPLES)]
     Convert(ConvertArgs),
+    /// Is the server working: a checklist, and with --smoke a real round trip
+    #[command(after_help = HEALTH_EXAMPLES)]
+    Health(HealthArgs),
+    /// Why a prompt failed (or whether it still runs), the last jobs, or the server's log
+    #[command(after_help = LOGS_EXAMPLES)]
+    Logs(LogsArgs),
+    /// What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit
+    #[command(after_help = HW_EXAMPLES)]
+    Hw(HwArgs),
     /// Show the resolved settings or where the config file lives
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -289,6 +298,81 @@ pub struct ValidateArgs {
     /// Definitions.
     #[command(flatten)]
     pub defs: DefsArgs,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+const HEALTH_EXAMPLES: &str = "\
+Examples:
+  comfyctl health
+  comfyctl health --smoke               # also run a tiny model-free job end to end
+  comfyctl health --profile cloud --smoke --yes
+  comfyctl health --json | jq '.checks[] | select(.status != \"ok\")'
+
+Exit status: 0 healthy (warnings allowed), 1 any check failed.";
+
+/// `comfyctl health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Run a tiny model-free workflow end to end and check its image
+    #[arg(long)]
+    pub smoke: bool,
+    /// Do not ask before the smoke test on Comfy Cloud (it costs credits)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+const LOGS_EXAMPLES: &str = "\
+Examples:
+  comfyctl logs                       # the last 20 jobs, newest first
+  comfyctl logs 4c1f0e2a-…            # status, timeline, and for a failure the node, error,
+                                      # its inputs and the traceback
+  comfyctl logs 4c1f0e2a-… --json
+  comfyctl logs --server --follow     # the server's own log, live
+
+Exit status with a prompt id: 0 success/running/pending, 1 error/interrupted, 2 unknown id.";
+
+/// `comfyctl logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// A prompt id; without one, the last jobs
+    #[arg(value_name = "PROMPT_ID", conflicts_with = "server")]
+    pub prompt_id: Option<String>,
+    /// How many jobs to list
+    #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// The server's own log (/internal/logs/raw)
+    #[arg(long)]
+    pub server: bool,
+    /// With --server: keep printing new lines until Ctrl-C
+    #[arg(short, long, requires = "server")]
+    pub follow: bool,
+    /// Print JSON (JSON Lines with --server)
+    #[arg(long)]
+    pub json: bool,
+}
+
+const HW_EXAMPLES: &str = "\
+Examples:
+  comfyctl hw
+  comfyctl hw --torch          # also ask PyTorch what it sees
+  comfyctl hw --json | jq '.families[] | select(.fit == \"fits\") | .family'
+
+Needs no config and no server; exits 0.";
+
+/// `comfyctl hw`.
+#[derive(Debug, Args)]
+pub struct HwArgs {
+    /// Also run a PyTorch probe with the python on PATH
+    #[arg(long)]
+    pub torch: bool,
+    /// Measure free disk here (default: the current directory)
+    #[arg(short, long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,

@@ -13,6 +13,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod hw;
 pub mod printer;
 pub mod progress;
 pub mod rejection;

@@ -159,6 +159,11 @@ pub enum ServerMessage {
         /// Text.
         text: String,
     },
+    /// Server log lines for sockets subscribed through `/internal/logs/subscribe`.
+    Logs {
+        /// `(ISO time, text)` pairs.
+        entries: Vec<(String, String)>,
+    },
     /// Anything else (custom node messages, new types, unknown binary frames).
     Other {
         /// Message type, or `binary:N`.
@@ -276,8 +281,26 @@ pub fn parse_text(text: &str) -> Option<ServerMessage> {
         "notification" => ServerMessage::Notification {
             value: str_field(&d, "value").unwrap_or_default(),
         },
+        "logs" => ServerMessage::Logs {
+            entries: log_entries(&d),
+        },
         _ => ServerMessage::Other { kind },
     })
+}
+
+/// `{"entries": [{"t", "m"}]}` as pairs (the `logs` message and `/internal/logs/raw`).
+pub fn log_entries(d: &Value) -> Vec<(String, String)> {
+    d.get("entries")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    (s("t"), s("m"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Parses a binary frame (big-endian u32 type, protocol §3.5). Short or unknown frames become

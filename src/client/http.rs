@@ -148,6 +148,10 @@ impl Server {
     /// under `/api` (protocol §5.1) except the WebSocket.
     pub fn endpoint(&self, path: &str) -> url::Url {
         let mut u = self.base.clone();
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
         let path = if self.is_cloud() && !path.starts_with("/api/") && path != "/ws" {
             format!("/api{path}")
         } else {
@@ -155,6 +159,7 @@ impl Server {
         };
         let joined = format!("{}{}", self.base.path().trim_end_matches('/'), path);
         u.set_path(&joined);
+        u.set_query(query);
         u
     }
 

@@ -3,6 +3,9 @@
 pub mod completions;
 pub mod config;
 pub mod convert;
+pub mod health;
+pub mod hw;
+pub mod logs;
 pub mod params;
 pub mod prepare;
 pub mod run;
@@ -19,6 +22,9 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Params(args) => params::run(ctx, &args),
         Command::Validate(args) => validate::run(ctx, &args),
         Command::Convert(args) => convert::run(ctx, &args),
+        Command::Hw(args) => hw::run(ctx, &args),
+        Command::Health(args) => health::run(ctx, &args),
+        Command::Logs(args) => logs::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => completions::run(&args),
     }

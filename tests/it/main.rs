@@ -4,5 +4,8 @@ mod cli;
 mod cloud;
 mod common;
 mod convert;
+mod health;
+mod hw;
+mod logs;
 mod params;
 mod run;

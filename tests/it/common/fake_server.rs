@@ -13,7 +13,7 @@ use axum::{
     },
     http::{StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{get, patch, post},
 };
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -140,6 +140,25 @@ struct Inner {
     submissions: Vec<Value>,
     /// Cloud: the next `/api/prompt` answers this status with an ErrorResponse.
     cloud_prompt_error: Option<u16>,
+    /// The server's log (`/internal/logs/raw`).
+    log_lines: Vec<(String, String)>,
+    /// Sockets subscribed to log lines.
+    log_subscribers: HashSet<String>,
+}
+
+/// Appends to the server log and sends it to subscribed sockets, like ComfyUI's terminal
+/// service (protocol §3: `logs`).
+fn server_log(i: &mut Inner, m: &str) {
+    let t = comfyctl::commands::logs::utc(now_ms()).replace(' ', "T");
+    let line = (t.clone(), format!("{m}\n"));
+    i.log_lines.push(line.clone());
+    let msg = json!({"type": "logs", "data": {"entries": [{"t": t, "m": line.1}], "size": null}})
+        .to_string();
+    for sid in &i.log_subscribers {
+        if let Some(s) = i.sockets.get(sid) {
+            let _ = s.tx.send(WsOut::Text(msg.clone()));
+        }
+    }
 }
 
 pub struct Shared {
@@ -374,6 +393,8 @@ pub async fn serve(
         ..Default::default()
     };
     inner.input_files = vec!["example.png".into()];
+    server_log(&mut inner, "Starting server");
+    server_log(&mut inner, "To see the GUI go to: http://127.0.0.1:8188");
     inner.models.insert(
         "checkpoints".into(),
         vec!["tiny-random-sd15.safetensors".into()],
@@ -413,6 +434,8 @@ pub async fn serve(
         .route("/experiment/models/{folder}", get(get_experiment_models));
     // Every route is also served under /api (protocol §1.1).
     let app = Router::new()
+        .route("/internal/logs/raw", get(get_logs_raw))
+        .route("/internal/logs/subscribe", patch(patch_logs_subscribe))
         .merge(routes.clone())
         .nest("/api", routes)
         .layer(axum::middleware::from_fn_with_state(
@@ -509,6 +532,37 @@ fn route_kind(path: &str) -> &'static str {
     } else {
         "other"
     }
+}
+
+// ---------------------------------------------------------------- server log
+
+async fn get_logs_raw(State(s): State<Arc<Shared>>) -> Response {
+    let i = s.inner.lock().unwrap();
+    let entries: Vec<Value> = i
+        .log_lines
+        .iter()
+        .map(|(t, m)| json!({"t": t, "m": m}))
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({"entries": entries, "size": {"cols": 120, "rows": 40}}),
+    )
+}
+
+async fn patch_logs_subscribe(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return plain_error(StatusCode::BAD_REQUEST);
+    };
+    let Some(sid) = v.get("clientId").and_then(Value::as_str) else {
+        return plain_error(StatusCode::BAD_REQUEST);
+    };
+    let mut i = s.inner.lock().unwrap();
+    if v.get("enabled").and_then(Value::as_bool) == Some(true) {
+        i.log_subscribers.insert(sid.to_string());
+    } else {
+        i.log_subscribers.remove(sid);
+    }
+    StatusCode::OK.into_response()
 }
 
 // ---------------------------------------------------------------- Comfy Cloud
@@ -1129,6 +1183,7 @@ async fn post_prompt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
                 outputs,
             });
             broadcast_status(&i);
+            server_log(&mut i, "got prompt");
             drop(i);
             s.wake.notify_one();
             json_response(
@@ -2083,6 +2138,14 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
         "status": {"status_str": status_str, "completed": status_str == "success", "messages": messages},
         "meta": meta,
     });
+    {
+        let mut i = s.inner.lock().unwrap();
+        if status_str == "success" {
+            server_log(&mut i, "Prompt executed in 0.05 seconds");
+        } else {
+            server_log(&mut i, "!!! Exception during processing !!!");
+        }
+    }
     let write = {
         let s = s.clone();
         let pid = pid.clone();

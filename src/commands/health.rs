@@ -1,0 +1,514 @@
+//! `comfyctl health`: a checklist of everything comfyctl needs from a server, each with what was
+//! checked and how long it took, plus `--smoke`: a real round trip without any model.
+
+use crate::Context;
+use crate::cli::HealthArgs;
+use crate::client::outputs::{self, SaveOptions};
+use crate::client::{JobEvent, JobOptions, JobStatus, Reporter, Server, run_job, ws};
+use crate::error::{ExitStatus, Failure};
+use crate::workflow;
+use serde::Serialize;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// Version of the `--json` object.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How one check ended.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Fine.
+    Ok,
+    /// Works, but worth knowing.
+    Warn,
+    /// Broken: the exit status is 1.
+    Fail,
+    /// Not run because an earlier check failed.
+    Skip,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Check {
+    name: &'static str,
+    status: State,
+    message: String,
+    ms: u64,
+}
+
+struct Silent;
+impl Reporter for Silent {
+    fn report(&mut self, _: JobEvent) {}
+}
+
+/// `(major, minor, patch)` of "0.3.64".
+fn version(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.trim_start_matches('v').split(['.', '-', '+']);
+    Some((
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next().and_then(|p| p.parse().ok()).unwrap_or(0),
+    ))
+}
+
+/// A PNG that is whole: signature, an IHDR with a good CRC and non-zero size, and an IEND.
+pub fn png_ok(b: &[u8]) -> Result<(u32, u32), String> {
+    if b.len() < 33 || &b[..8] != b"\x89PNG\r\n\x1a\n" {
+        return Err("not a PNG".into());
+    }
+    if &b[12..16] != b"IHDR" {
+        return Err("no IHDR chunk".into());
+    }
+    let crc = u32::from_be_bytes([b[29], b[30], b[31], b[32]]);
+    if crc32(&b[12..29]) != crc {
+        return Err("IHDR checksum mismatch".into());
+    }
+    let w = u32::from_be_bytes([b[16], b[17], b[18], b[19]]);
+    let h = u32::from_be_bytes([b[20], b[21], b[22], b[23]]);
+    if w == 0 || h == 0 {
+        return Err("zero-sized image".into());
+    }
+    if !b.ends_with(&[0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]) {
+        return Err("truncated (no IEND)".into());
+    }
+    Ok((w, h))
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xffff_ffffu32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+fn gib(b: u64) -> String {
+    format!("{:.1} GiB", b as f64 / (1024.0 * 1024.0 * 1024.0))
+}
+
+/// Runs the command.
+pub fn run(ctx: &Context, args: &HealthArgs) -> anyhow::Result<ExitStatus> {
+    let mut checks: Vec<Check> = Vec::new();
+    let t = Instant::now();
+    let settings = match ctx.settings(None, None) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.push(Check {
+                name: "profile",
+                status: State::Fail,
+                message: e.to_string(),
+                ms: t.elapsed().as_millis() as u64,
+            });
+            return finish(ctx, args, checks);
+        }
+    };
+    let server = match Server::new(&settings, super::run::debug_log(&ctx.printer)) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.push(Check {
+                name: "profile",
+                status: State::Fail,
+                message: e.to_string(),
+                ms: t.elapsed().as_millis() as u64,
+            });
+            return finish(ctx, args, checks);
+        }
+    };
+    checks.push(Check {
+        name: "profile",
+        status: State::Ok,
+        message: format!(
+            "{} → {} ({})",
+            settings.profile.as_deref().unwrap_or("(no profile)"),
+            server.display_url(),
+            settings.kind.as_str()
+        ),
+        ms: t.elapsed().as_millis() as u64,
+    });
+    if server.is_cloud() && args.smoke && !args.yes {
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        if !tty {
+            return Err(Failure::usage(
+                "the smoke test runs a job on Comfy Cloud, which costs credits: pass --yes",
+            )
+            .into());
+        }
+        eprint!("The smoke test runs a tiny job on Comfy Cloud (it costs credits). Run it? [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Err(Failure::usage("smoke test skipped at your request").into());
+        }
+    }
+    let output_dir = settings.output_dir.clone();
+    super::block_on(server_checks(&server, &mut checks, args.smoke, &output_dir))?;
+    finish(ctx, args, checks)
+}
+
+async fn server_checks(
+    server: &Server,
+    checks: &mut Vec<Check>,
+    smoke: bool,
+    output_dir: &std::path::Path,
+) {
+    let mut push = |name, status, message: String, t: Instant| {
+        checks.push(Check {
+            name,
+            status,
+            message,
+            ms: t.elapsed().as_millis() as u64,
+        })
+    };
+    // Reachable.
+    let t = Instant::now();
+    let stats = match server.get_json("/system_stats").await {
+        Ok(v) => {
+            push(
+                "reachable",
+                State::Ok,
+                format!("/system_stats answered in {} ms", t.elapsed().as_millis()),
+                t,
+            );
+            v
+        }
+        Err(e) => {
+            push("reachable", State::Fail, e.to_string(), t);
+            for name in [
+                "version",
+                "devices",
+                "queue",
+                "object_info",
+                "websocket",
+                "models",
+            ] {
+                push(
+                    name,
+                    State::Skip,
+                    "server unreachable".into(),
+                    Instant::now(),
+                );
+            }
+            let (s, m) = disk_check(output_dir);
+            push("disk", s, m, Instant::now());
+            return;
+        }
+    };
+    // Version.
+    let t = Instant::now();
+    let sys = &stats["system"];
+    let v = sys["comfyui_version"].as_str().unwrap_or("");
+    let py = sys["python_version"]
+        .as_str()
+        .and_then(|p| p.split_whitespace().next());
+    let torch = sys["pytorch_version"].as_str();
+    let extra = [
+        py.map(|p| format!("Python {p}")),
+        torch.map(|t| format!("PyTorch {t}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let (state, msg) = match (server.is_cloud(), version(v)) {
+        (true, _) => (
+            State::Ok,
+            format!("Comfy Cloud {}", sys["cloud_version"].as_str().unwrap_or(v)),
+        ),
+        (false, None) => (
+            State::Warn,
+            "the server does not say its ComfyUI version".into(),
+        ),
+        (false, Some(ver)) if ver < (0, 3, 45) => (
+            State::Warn,
+            format!(
+                "ComfyUI {v} ({extra}): older than 0.3.45, which ignores client prompt ids, so a retried submission cannot be told apart; upgrade"
+            ),
+        ),
+        (false, Some(ver)) if ver < (0, 25, 0) => (
+            State::Ok,
+            format!("ComfyUI {v} ({extra}); no /api/jobs before 0.25 (history is used instead)"),
+        ),
+        (false, Some(_)) => (State::Ok, format!("ComfyUI {v} ({extra})")),
+    };
+    push("version", state, msg, t);
+    // Devices.
+    let t = Instant::now();
+    let devices: Vec<String> = stats["devices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let name = d["name"].as_str().unwrap_or("?");
+            match (d["vram_free"].as_u64(), d["vram_total"].as_u64()) {
+                (Some(f), Some(tot)) => format!("{name}: {} free of {}", gib(f), gib(tot)),
+                _ => name.to_string(),
+            }
+        })
+        .collect();
+    let ram = sys["ram_free"]
+        .as_u64()
+        .map(|r| format!("; RAM {} free", gib(r)))
+        .unwrap_or_default();
+    if devices.is_empty() {
+        push("devices", State::Warn, format!("no devices listed{ram}"), t);
+    } else {
+        push(
+            "devices",
+            State::Ok,
+            format!("{}{ram}", devices.join(", ")),
+            t,
+        );
+    }
+    // Queue.
+    let t = Instant::now();
+    match server.get_json("/queue").await {
+        Ok(q) => {
+            let n = |k: &str| q[k].as_array().map(Vec::len).unwrap_or(0);
+            let (r, p) = (n("queue_running"), n("queue_pending"));
+            push(
+                "queue",
+                if p > 20 { State::Warn } else { State::Ok },
+                format!("{r} running, {p} pending"),
+                t,
+            );
+        }
+        Err(e) => push("queue", State::Fail, e.to_string(), t),
+    }
+    // Node definitions.
+    let t = Instant::now();
+    match crate::client::object_info::fetch(server, crate::config::cache_dir().as_deref(), true)
+        .await
+    {
+        Ok(d) => push(
+            "object_info",
+            State::Ok,
+            format!("{} node types", d.defs.len()),
+            t,
+        ),
+        Err(e) => push("object_info", State::Fail, e.to_string(), t),
+    }
+    // WebSocket: connect and hear the first message.
+    let t = Instant::now();
+    match ws::connect(server, &uuid::Uuid::new_v4().to_string()).await {
+        Ok(mut c) => {
+            let first = tokio::time::timeout(Duration::from_secs(5), c.next()).await;
+            c.close().await;
+            match first {
+                Ok(Some(_)) => push(
+                    "websocket",
+                    State::Ok,
+                    format!("connected and answered in {} ms", t.elapsed().as_millis()),
+                    t,
+                ),
+                _ => push(
+                    "websocket",
+                    State::Fail,
+                    "connected, but no message within 5 s".into(),
+                    t,
+                ),
+            }
+        }
+        Err(e) => push("websocket", State::Fail, e.to_string(), t),
+    }
+    // Models.
+    let t = Instant::now();
+    let mut found = Vec::new();
+    for folder in ["checkpoints", "diffusion_models"] {
+        if let Ok(list) = crate::client::models::list(server, folder).await
+            && !list.is_empty()
+        {
+            found.push(format!("{} in {folder}", list.len()));
+        }
+    }
+    if found.is_empty() {
+        push(
+            "models",
+            State::Warn,
+            "no checkpoint or diffusion model: only model-free and API-node workflows will run"
+                .into(),
+            t,
+        );
+    } else {
+        push("models", State::Ok, found.join(", "), t);
+    }
+    // Disk where outputs go.
+    let t = Instant::now();
+    let (s, m) = disk_check(output_dir);
+    push("disk", s, m, t);
+    if smoke {
+        let t = Instant::now();
+        let (state, msg) = smoke_test(server).await;
+        push("smoke", state, msg, t);
+    }
+}
+
+fn disk_check(output_dir: &std::path::Path) -> (State, String) {
+    let m = crate::hw::probe(output_dir);
+    match m.disk_free_mb {
+        Some(mb) if mb < 1024 => (
+            State::Warn,
+            format!("only {mb} MiB free for outputs in {}", output_dir.display()),
+        ),
+        Some(mb) => (
+            State::Ok,
+            format!(
+                "{:.1} GiB free for outputs in {}",
+                mb as f64 / 1024.0,
+                output_dir.display()
+            ),
+        ),
+        None => (
+            State::Warn,
+            format!("cannot tell the free space in {}", output_dir.display()),
+        ),
+    }
+}
+
+/// EmptyImage → SaveImage with a random colour (so no cache can answer), followed over the
+/// WebSocket, its PNG downloaded to a temporary directory and checked.
+async fn smoke_test(server: &Server) -> (State, String) {
+    let color: u64 = rand::random_range(0..0x00ff_ffff);
+    let wf_json = json!({
+        "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": color}, "_meta": {"title": "comfyctl health"}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "comfyctl-health/smoke"}}
+    });
+    let wf =
+        workflow::parse_str(&wf_json.to_string(), "health smoke test").expect("a valid workflow");
+    let opts = JobOptions {
+        timeout: Some(Duration::from_secs(120)),
+        idle_timeout: None,
+    };
+    let cancel = CancellationToken::new();
+    let job = match run_job(server, &wf, &opts, &mut Silent, &cancel).await {
+        Ok(j) => j,
+        Err(e) => return (State::Fail, format!("submission failed: {e}")),
+    };
+    if job.status != JobStatus::Success {
+        return (
+            State::Fail,
+            format!(
+                "the job ended {}: {}",
+                job.status.as_str(),
+                job.message.unwrap_or_default()
+            ),
+        );
+    }
+    let (files, _) = job
+        .entry
+        .as_ref()
+        .map(|e| outputs::collect(&e.outputs()))
+        .unwrap_or_default();
+    let Some(f) = files.first() else {
+        return (State::Fail, "the job succeeded but produced no file".into());
+    };
+    let dir = match tempfile_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                State::Fail,
+                format!("cannot create a temporary directory: {e}"),
+            );
+        }
+    };
+    let save = SaveOptions {
+        output_dir: dir.clone(),
+        flat: true,
+        overwrite: true,
+    };
+    let result = outputs::download(server, f, &save, &mut Silent, &cancel).await;
+    let verdict = match result {
+        Err(e) => (State::Fail, format!("the output did not download: {e}")),
+        Ok(saved) => match std::fs::read(&saved.path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| png_ok(&b))
+        {
+            Ok((w, h)) => (
+                State::Ok,
+                format!(
+                    "prompt {} ran in {} ms; {w}×{h} PNG downloaded and checked",
+                    job.prompt_id, job.timings.total_ms
+                ),
+            ),
+            Err(e) => (
+                State::Fail,
+                format!("the downloaded output is not a valid image: {e}"),
+            ),
+        },
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    verdict
+}
+
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let d = std::env::temp_dir().join(format!("comfyctl-health-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+fn finish(ctx: &Context, args: &HealthArgs, checks: Vec<Check>) -> anyhow::Result<ExitStatus> {
+    let healthy = !checks.iter().any(|c| c.status == State::Fail);
+    if args.json {
+        ctx.printer.json_pretty(&json!({
+            "schema_version": SCHEMA_VERSION,
+            "healthy": healthy,
+            "checks": serde_json::to_value(&checks)?,
+        }))?;
+    } else {
+        let p = &ctx.printer;
+        for c in &checks {
+            let mark = match c.status {
+                State::Ok => p.green("✓"),
+                State::Warn => "!".to_string(),
+                State::Fail => p.red("✗"),
+                State::Skip => "-".to_string(),
+            };
+            p.data_line(&format!(
+                "{mark} {:<12} {}  {}",
+                c.name,
+                c.message,
+                p.dim(&format!("{} ms", c.ms))
+            ))?;
+        }
+        let warns = checks.iter().filter(|c| c.status == State::Warn).count();
+        let fails = checks.iter().filter(|c| c.status == State::Fail).count();
+        let summary = if healthy {
+            format!("healthy ({} checks, {warns} warning(s))", checks.len())
+        } else {
+            format!("unhealthy: {fails} failed check(s)")
+        };
+        p.data_line(&summary)?;
+    }
+    Ok(if healthy {
+        ExitStatus::Success
+    } else {
+        ExitStatus::JobFailed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_pngs() {
+        assert_eq!(version("0.3.64"), Some((0, 3, 64)));
+        assert_eq!(version("v0.26.0-rc1"), Some((0, 26, 0)));
+        assert!(version("0.3.44").unwrap() < (0, 3, 45));
+        let png = include_bytes!(
+            "../../tests/fixtures/real-comfyui-0.26.0/transcripts/sample_output.png"
+        );
+        assert!(png_ok(png).is_ok());
+        assert!(png_ok(&png[..png.len() - 10]).is_err());
+        let mut bad = png.to_vec();
+        bad[17] ^= 1;
+        assert_eq!(png_ok(&bad), Err("IHDR checksum mismatch".into()));
+    }
+}
