@@ -69,6 +69,12 @@ pub enum Command {
     /// Convert an editor-saved (UI-format) workflow to API format
     #[command(after_help = CONVERT_EXAMPLES)]
     Convert(ConvertArgs),
+    /// Running and pending jobs; `queue clear` removes the pending ones
+    #[command(after_help = QUEUE_EXAMPLES)]
+    Queue(QueueArgs),
+    /// Stop jobs: interrupt a running one, remove a pending one
+    #[command(after_help = CANCEL_EXAMPLES)]
+    Cancel(CancelArgs),
     /// Is the server working: a checklist, and with --smoke a real round trip
     #[command(after_help = HEALTH_EXAMPLES)]
     Health(HealthArgs),
@@ -228,6 +234,9 @@ pub struct RunArgs {
         help_heading = "Submission"
     )]
     pub partner_key: Option<String>,
+    /// Submit and exit at once: print the prompt id (and client id) instead of following the job
+    #[arg(long, help_heading = "Submission", conflicts_with_all = ["jsonl", "no_download"])]
+    pub detach: bool,
     /// Do not embed an editor workflow in the submission (saved PNGs then lack it)
     #[arg(help_heading = "Submission", long)]
     pub no_embed_workflow: bool,
@@ -298,6 +307,55 @@ pub struct ValidateArgs {
     /// Definitions.
     #[command(flatten)]
     pub defs: DefsArgs,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+const QUEUE_EXAMPLES: &str = "\
+Examples:
+  comfyctl queue
+  comfyctl queue --json | jq -r '.pending[].prompt_id'
+  comfyctl queue clear --yes        # pending jobs only; running ones continue
+
+Pending jobs are listed in the order they will run (by queue number).";
+
+const CANCEL_EXAMPLES: &str = "\
+Examples:
+  comfyctl cancel 4c1f0e2a-…
+  comfyctl queue --json | jq -r '.pending[].prompt_id' | xargs comfyctl cancel
+
+Only the named jobs are touched. Exit 0 when every one was stopped, 1 when any was unknown,
+already finished, or could not be stopped.";
+
+/// `comfyctl queue`.
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// `clear`
+    #[command(subcommand)]
+    pub action: Option<QueueAction>,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `comfyctl queue clear`.
+#[derive(Debug, Subcommand)]
+pub enum QueueAction {
+    /// Remove every pending job (asks first)
+    Clear {
+        /// Do not ask
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+/// `comfyctl cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Prompt ids
+    #[arg(value_name = "PROMPT_ID", required = true)]
+    pub prompt_ids: Vec<String>,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,

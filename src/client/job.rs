@@ -744,42 +744,46 @@ async fn fetch_final(
 /// Stops our job only: interrupt it if it is the running one, delete it if pending. Returns
 /// what was done, for the user.
 pub async fn cancel_on_server(server: &Server, prompt_id: &str) -> String {
-    let attempt = async {
-        let q = server.get_json("/queue").await?;
-        let has = |key: &str| queue_has(&q, key, prompt_id);
-        let running = q
-            .get("queue_running")
-            .and_then(Value::as_array)
-            .map(Vec::len)
-            .unwrap_or(0);
-        if has("queue_running") && server.is_cloud() && running > 1 {
-            // Cloud's /interrupt stops every running job of the account (protocol §5.2).
-            Ok::<_, ClientError>(format!(
-                "left prompt {prompt_id} running: Comfy Cloud can only interrupt all {running} of your running jobs at once; cancel it from the web UI"
-            ))
-        } else if has("queue_running") {
-            server
-                .post_json("/interrupt", &json!({ "prompt_id": prompt_id }), true)
-                .await?;
-            Ok::<_, ClientError>(format!("interrupted prompt {prompt_id} on the server"))
-        } else if has("queue_pending") {
-            server
-                .post_json("/queue", &json!({ "delete": [prompt_id] }), true)
-                .await?;
-            Ok(format!(
-                "removed prompt {prompt_id} from the server's queue"
-            ))
-        } else {
-            Ok(format!(
-                "prompt {prompt_id} was no longer queued or running"
-            ))
-        }
-    };
-    match tokio::time::timeout(Duration::from_secs(10), attempt).await {
-        Ok(Ok(s)) => s,
+    use super::queue::Cancelled;
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        super::queue::cancel(server, prompt_id),
+    )
+    .await
+    {
+        Ok(Ok(Cancelled::Interrupted)) => format!("interrupted prompt {prompt_id} on the server"),
+        Ok(Ok(Cancelled::Deleted)) => format!("removed prompt {prompt_id} from the server's queue"),
+        Ok(Ok(Cancelled::LeftRunning(why))) => format!("left prompt {prompt_id} running: {why}"),
+        Ok(Ok(_)) => format!("prompt {prompt_id} was no longer queued or running"),
         Ok(Err(e)) => format!("could not stop prompt {prompt_id} on the server: {e}"),
         Err(_) => format!("could not stop prompt {prompt_id} on the server: no answer within 10s"),
     }
+}
+
+/// A submission that nobody follows (`run --detach`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Detached {
+    /// Prompt id.
+    pub prompt_id: String,
+    /// The client id it was submitted under: local servers send live progress only to it.
+    pub client_id: String,
+    /// Queue number.
+    pub number: Option<f64>,
+    /// Outputs the server dropped at validation.
+    pub dropped: Vec<NodeErrorReport>,
+}
+
+/// Submits without following (same retry and dedup rules as [`run_job`]).
+pub async fn submit_detached(server: &Server, wf: &Workflow) -> Result<Detached, ClientError> {
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let our_id = uuid::Uuid::new_v4().to_string();
+    let (prompt_id, number, dropped) = submit(server, wf, &our_id, &client_id).await?;
+    Ok(Detached {
+        prompt_id,
+        client_id,
+        number,
+        dropped,
+    })
 }
 
 /// POST /prompt. Retries transient failures only after checking that the first attempt did not

@@ -8,6 +8,7 @@ pub mod job;
 pub mod models;
 pub mod object_info;
 pub mod outputs;
+pub mod queue;
 pub mod report;
 pub mod status;
 pub mod upload;

@@ -8,6 +8,7 @@ pub mod hw;
 pub mod logs;
 pub mod params;
 pub mod prepare;
+pub mod queue;
 pub mod run;
 pub mod validate;
 
@@ -23,6 +24,8 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => validate::run(ctx, &args),
         Command::Convert(args) => convert::run(ctx, &args),
         Command::Hw(args) => hw::run(ctx, &args),
+        Command::Queue(args) => queue::run(ctx, &args),
+        Command::Cancel(args) => queue::cancel(ctx, &args),
         Command::Health(args) => health::run(ctx, &args),
         Command::Logs(args) => logs::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),

@@ -145,6 +145,58 @@ async fn before_submit(
     Ok(Some(ExitStatus::Rejected))
 }
 
+async fn detach(
+    ctx: &Context,
+    args: &RunArgs,
+    server: &Server,
+    prepared: &Prepared,
+) -> anyhow::Result<ExitStatus> {
+    let printer = &ctx.printer;
+    let d = match crate::client::job::submit_detached(server, &prepared.wf).await {
+        Ok(d) => d,
+        Err(ClientError::Rejected(mut rej)) => {
+            prepare::annotate(&mut rej.node_errors, &prepared.applied);
+            eprint!(
+                "{}",
+                format_rejection(printer, &rej, "the server rejected the prompt")
+            );
+            if args.json {
+                let v = rejection_json(server, &rej, "server", &prepared.applied);
+                emit_result(printer, args, &v)?;
+            }
+            return Ok(ExitStatus::Rejected);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if args.json {
+        printer.json_pretty(&json!({
+            "schema_version": SCHEMA_VERSION,
+            "type": "submitted",
+            "server": server.display_url(),
+            "prompt_id": d.prompt_id,
+            "client_id": d.client_id,
+            "number": d.number,
+            "dropped_outputs": d.dropped,
+            "params": prepared.applied,
+        }))?;
+    } else {
+        printer.data_line(&d.prompt_id)?;
+        printer.info(&format!(
+            "submitted prompt {} as client {}; see it with comfyctl logs {} (or comfyctl cancel {})",
+            d.prompt_id, d.client_id, d.prompt_id, d.prompt_id
+        ));
+    }
+    if !d.dropped.is_empty() {
+        printer.warn("the server dropped some outputs that failed validation");
+        return Ok(if args.allow_partial {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Rejected
+        });
+    }
+    Ok(ExitStatus::Success)
+}
+
 fn rejection_json(
     server: &Server,
     rej: &crate::client::Rejection,
@@ -193,6 +245,9 @@ async fn execute(
         return Ok(status);
     }
     let wf = &prepared.wf;
+    if args.detach {
+        return detach(ctx, args, server, &prepared).await;
+    }
     let cancel = CancellationToken::new();
     {
         let cancel = cancel.clone();

@@ -8,4 +8,5 @@ mod health;
 mod hw;
 mod logs;
 mod params;
+mod queue;
 mod run;
