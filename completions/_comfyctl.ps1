@@ -36,6 +36,9 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
             [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Live view of a server, or follow one job to its end (saving previews and outputs)')
+            [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Running and pending jobs; `queue clear` removes the pending ones')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop jobs: interrupt a running one, remove a pending one')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Is the server working: a checklist, and with --smoke a real round trip')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log')
             [CompletionResult]::new('hw', 'hw', [CompletionResultType]::ParameterValue, 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit')
@@ -73,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--replace-inputs', '--replace-inputs', [CompletionResultType]::ParameterName, 'Replace a different file of the same name on the server (default: the server renames ours)')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
             [CompletionResult]::new('--no-validate', '--no-validate', [CompletionResultType]::ParameterName, 'Send the prompt without checking it against the server''s node definitions first')
+            [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Submit and exit at once: print the prompt id (and client id) instead of following the job')
             [CompletionResult]::new('--no-embed-workflow', '--no-embed-workflow', [CompletionResultType]::ParameterName, 'Do not embed an editor workflow in the submission (saved PNGs then lack it)')
             [CompletionResult]::new('--print-prompt', '--print-prompt', [CompletionResultType]::ParameterName, 'Print the final prompt JSON and exit without contacting the server')
             [CompletionResult]::new('--flat-output', '--flat-output', [CompletionResultType]::ParameterName, 'Save files directly in the output dir, ignoring server subfolders')
@@ -177,6 +181,91 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--randomize-seed', '--randomize-seed', [CompletionResultType]::ParameterName, 'Pick a fresh seed for this run (reported on stderr and in --json)')
             [CompletionResult]::new('--force-literal', '--force-literal', [CompletionResultType]::ParameterName, 'Allow --set to replace an input that is linked to another node')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'comfyctl;watch' {
+            [CompletionResult]::new('--prompt-id', '--prompt-id', [CompletionResultType]::ParameterName, 'Follow this job to its end')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Connect as this client (the submitter''s id, so a local server sends its live steps)')
+            [CompletionResult]::new('--previews', '--previews', [CompletionResultType]::ParameterName, 'Save every preview frame here')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]')
+            [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Give up when the server sends nothing for this many seconds')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
+            [CompletionResult]::new('--download', '--download', [CompletionResultType]::ParameterName, 'With --prompt-id: download the outputs like run does (else print their URLs)')
+            [CompletionResult]::new('--flat-output', '--flat-output', [CompletionResultType]::ParameterName, 'Save files directly in the output dir, ignoring server subfolders')
+            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace existing files instead of saving as name-1.ext')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Every event as one JSON line on stdout')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'No progress bars, even on a terminal')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'comfyctl;queue' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Remove every pending job (asks first)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'comfyctl;queue;clear' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'comfyctl;queue;help' {
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Remove every pending job (asks first)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'comfyctl;queue;help;clear' {
+            break
+        }
+        'comfyctl;queue;help;help' {
+            break
+        }
+        'comfyctl;cancel' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
@@ -323,6 +412,9 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
             [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Live view of a server, or follow one job to its end (saving previews and outputs)')
+            [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Running and pending jobs; `queue clear` removes the pending ones')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop jobs: interrupt a running one, remove a pending one')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Is the server working: a checklist, and with --smoke a real round trip')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log')
             [CompletionResult]::new('hw', 'hw', [CompletionResultType]::ParameterValue, 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit')
@@ -341,6 +433,19 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             break
         }
         'comfyctl;help;convert' {
+            break
+        }
+        'comfyctl;help;watch' {
+            break
+        }
+        'comfyctl;help;queue' {
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Remove every pending job (asks first)')
+            break
+        }
+        'comfyctl;help;queue;clear' {
+            break
+        }
+        'comfyctl;help;cancel' {
             break
         }
         'comfyctl;help;health' {

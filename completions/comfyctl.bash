@@ -16,6 +16,9 @@ _comfyctl() {
             ",$1")
                 cmd="comfyctl"
                 ;;
+            comfyctl,cancel)
+                cmd="comfyctl__subcmd__cancel"
+                ;;
             comfyctl,completions)
                 cmd="comfyctl__subcmd__completions"
                 ;;
@@ -40,11 +43,17 @@ _comfyctl() {
             comfyctl,params)
                 cmd="comfyctl__subcmd__params"
                 ;;
+            comfyctl,queue)
+                cmd="comfyctl__subcmd__queue"
+                ;;
             comfyctl,run)
                 cmd="comfyctl__subcmd__run"
                 ;;
             comfyctl,validate)
                 cmd="comfyctl__subcmd__validate"
+                ;;
+            comfyctl,watch)
+                cmd="comfyctl__subcmd__watch"
                 ;;
             comfyctl__subcmd__config,help)
                 cmd="comfyctl__subcmd__config__subcmd__help"
@@ -63,6 +72,9 @@ _comfyctl() {
                 ;;
             comfyctl__subcmd__config__subcmd__help,show)
                 cmd="comfyctl__subcmd__config__subcmd__help__subcmd__show"
+                ;;
+            comfyctl__subcmd__help,cancel)
+                cmd="comfyctl__subcmd__help__subcmd__cancel"
                 ;;
             comfyctl__subcmd__help,completions)
                 cmd="comfyctl__subcmd__help__subcmd__completions"
@@ -88,17 +100,38 @@ _comfyctl() {
             comfyctl__subcmd__help,params)
                 cmd="comfyctl__subcmd__help__subcmd__params"
                 ;;
+            comfyctl__subcmd__help,queue)
+                cmd="comfyctl__subcmd__help__subcmd__queue"
+                ;;
             comfyctl__subcmd__help,run)
                 cmd="comfyctl__subcmd__help__subcmd__run"
                 ;;
             comfyctl__subcmd__help,validate)
                 cmd="comfyctl__subcmd__help__subcmd__validate"
                 ;;
+            comfyctl__subcmd__help,watch)
+                cmd="comfyctl__subcmd__help__subcmd__watch"
+                ;;
             comfyctl__subcmd__help__subcmd__config,path)
                 cmd="comfyctl__subcmd__help__subcmd__config__subcmd__path"
                 ;;
             comfyctl__subcmd__help__subcmd__config,show)
                 cmd="comfyctl__subcmd__help__subcmd__config__subcmd__show"
+                ;;
+            comfyctl__subcmd__help__subcmd__queue,clear)
+                cmd="comfyctl__subcmd__help__subcmd__queue__subcmd__clear"
+                ;;
+            comfyctl__subcmd__queue,clear)
+                cmd="comfyctl__subcmd__queue__subcmd__clear"
+                ;;
+            comfyctl__subcmd__queue,help)
+                cmd="comfyctl__subcmd__queue__subcmd__help"
+                ;;
+            comfyctl__subcmd__queue__subcmd__help,clear)
+                cmd="comfyctl__subcmd__queue__subcmd__help__subcmd__clear"
+                ;;
+            comfyctl__subcmd__queue__subcmd__help,help)
+                cmd="comfyctl__subcmd__queue__subcmd__help__subcmd__help"
                 ;;
             *)
                 ;;
@@ -107,8 +140,34 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version run params validate convert health logs hw config completions help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version run params validate convert watch queue cancel health logs hw config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__cancel)
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -401,8 +460,22 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__help)
-            opts="run params validate convert health logs hw config completions help"
+            opts="run params validate convert watch queue cancel health logs hw config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -554,6 +627,34 @@ _comfyctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        comfyctl__subcmd__help__subcmd__queue)
+            opts="clear"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__help__subcmd__queue__subcmd__clear)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         comfyctl__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -569,6 +670,20 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -724,8 +839,102 @@ _comfyctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        comfyctl__subcmd__queue)
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --help --version clear help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__queue__subcmd__clear)
+            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__queue__subcmd__help)
+            opts="clear help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__queue__subcmd__help__subcmd__clear)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__queue__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         comfyctl__subcmd__run)
-            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --no-embed-workflow --print-prompt --output-dir --flat-output --overwrite --no-download --timeout --idle-timeout --allow-partial --json --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
+            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --print-prompt --output-dir --flat-output --overwrite --no-download --timeout --idle-timeout --allow-partial --json --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -882,6 +1091,60 @@ _comfyctl() {
                     return 0
                     ;;
                 --object-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__watch)
+            opts="-o -q -v -h -V --prompt-id --client-id --previews --download --output-dir --flat-output --overwrite --timeout --idle-timeout --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prompt-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --previews)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

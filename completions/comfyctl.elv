@@ -33,6 +33,9 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
+            cand watch 'Live view of a server, or follow one job to its end (saving previews and outputs)'
+            cand queue 'Running and pending jobs; `queue clear` removes the pending ones'
+            cand cancel 'Stop jobs: interrupt a running one, remove a pending one'
             cand health 'Is the server working: a checklist, and with --smoke a real round trip'
             cand logs 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log'
             cand hw 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
@@ -69,6 +72,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --replace-inputs 'Replace a different file of the same name on the server (default: the server renames ours)'
             cand --refresh 'Fetch /object_info again instead of using the cached copy'
             cand --no-validate 'Send the prompt without checking it against the server''s node definitions first'
+            cand --detach 'Submit and exit at once: print the prompt id (and client id) instead of following the job'
             cand --no-embed-workflow 'Do not embed an editor workflow in the submission (saved PNGs then lack it)'
             cand --print-prompt 'Print the final prompt JSON and exit without contacting the server'
             cand --flat-output 'Save files directly in the output dir, ignoring server subfolders'
@@ -170,6 +174,84 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --randomize-seed 'Pick a fresh seed for this run (reported on stderr and in --json)'
             cand --force-literal 'Allow --set to replace an input that is linked to another node'
             cand --refresh 'Fetch /object_info again instead of using the cached copy'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;watch'= {
+            cand --prompt-id 'Follow this job to its end'
+            cand --client-id 'Connect as this client (the submitter''s id, so a local server sends its live steps)'
+            cand --previews 'Save every preview frame here'
+            cand -o 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
+            cand --output-dir 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
+            cand --timeout 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]'
+            cand --idle-timeout 'Give up when the server sends nothing for this many seconds'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --download 'With --prompt-id: download the outputs like run does (else print their URLs)'
+            cand --flat-output 'Save files directly in the output dir, ignoring server subfolders'
+            cand --overwrite 'Replace existing files instead of saving as name-1.ext'
+            cand --jsonl 'Every event as one JSON line on stdout'
+            cand --no-progress 'No progress bars, even on a terminal'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;queue'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --json 'Print one JSON object'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand clear 'Remove every pending job (asks first)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'comfyctl;queue;clear'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand -y 'Do not ask'
+            cand --yes 'Do not ask'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;queue;help'= {
+            cand clear 'Remove every pending job (asks first)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'comfyctl;queue;help;clear'= {
+        }
+        &'comfyctl;queue;help;help'= {
+        }
+        &'comfyctl;cancel'= {
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --json 'Print one JSON object'
             cand -q 'Only print errors (and data on stdout)'
             cand --quiet 'Only print errors (and data on stdout)'
             cand -v 'Print every request and server message on stderr'
@@ -304,6 +386,9 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
+            cand watch 'Live view of a server, or follow one job to its end (saving previews and outputs)'
+            cand queue 'Running and pending jobs; `queue clear` removes the pending ones'
+            cand cancel 'Stop jobs: interrupt a running one, remove a pending one'
             cand health 'Is the server working: a checklist, and with --smoke a real round trip'
             cand logs 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log'
             cand hw 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
@@ -318,6 +403,15 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help;validate'= {
         }
         &'comfyctl;help;convert'= {
+        }
+        &'comfyctl;help;watch'= {
+        }
+        &'comfyctl;help;queue'= {
+            cand clear 'Remove every pending job (asks first)'
+        }
+        &'comfyctl;help;queue;clear'= {
+        }
+        &'comfyctl;help;cancel'= {
         }
         &'comfyctl;help;health'= {
         }

@@ -37,6 +37,9 @@ complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "run" -d 'Run a wo
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "watch" -d 'Live view of a server, or follow one job to its end (saving previews and outputs)'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "queue" -d 'Running and pending jobs; `queue clear` removes the pending ones'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "cancel" -d 'Stop jobs: interrupt a running one, remove a pending one'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
@@ -71,6 +74,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l force-literal 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l replace-inputs -d 'Replace a different file of the same name on the server (default: the server renames ours)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-validate -d 'Send the prompt without checking it against the server\'s node definitions first'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l detach -d 'Submit and exit at once: print the prompt id (and client id) instead of following the job'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-embed-workflow -d 'Do not embed an editor workflow in the submission (saved PNGs then lack it)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l print-prompt -d 'Print the final prompt JSON and exit without contacting the server'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l flat-output -d 'Save files directly in the output dir, ignoring server subfolders'
@@ -160,6 +164,60 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s q -l quiet
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l prompt-id -d 'Follow this job to its end' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l client-id -d 'Connect as this client (the submitter\'s id, so a local server sends its live steps)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l previews -d 'Save every preview frame here' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l timeout -d 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l download -d 'With --prompt-id: download the outputs like run does (else print their URLs)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l flat-output -d 'Save files directly in the output dir, ignoring server subfolders'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l overwrite -d 'Replace existing files instead of saving as name-1.ext'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l jsonl -d 'Every event as one JSON line on stdout'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l json -d 'Print one JSON object'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -f -a "clear" -d 'Remove every pending job (asks first)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s y -l yes -d 'Do not ask'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Remove every pending job (asks first)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l json -d 'Print one JSON object'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -240,15 +298,19 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l q
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert health logs hw config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "watch" -d 'Live view of a server, or follow one job to its end (saving previews and outputs)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "queue" -d 'Running and pending jobs; `queue clear` removes the pending ones'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "cancel" -d 'Stop jobs: interrupt a running one, remove a pending one'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "clear" -d 'Remove every pending job (asks first)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file path'

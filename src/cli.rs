@@ -69,6 +69,9 @@ pub enum Command {
     /// Convert an editor-saved (UI-format) workflow to API format
     #[command(after_help = CONVERT_EXAMPLES)]
     Convert(ConvertArgs),
+    /// Live view of a server, or follow one job to its end (saving previews and outputs)
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(WatchArgs),
     /// Running and pending jobs; `queue clear` removes the pending ones
     #[command(after_help = QUEUE_EXAMPLES)]
     Queue(QueueArgs),
@@ -310,6 +313,54 @@ pub struct ValidateArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+}
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  comfyctl watch                                   # everything the server says, live
+  comfyctl watch --previews previews/ --jsonl      # every event as JSON, previews saved
+  id=$(comfyctl run wf.json --detach --json | jq -r '.prompt_id + \" \" + .client_id')
+  comfyctl watch --prompt-id ${id% *} --client-id ${id#* } --previews p/ --download
+
+Previews are saved as DIR/PROMPT_ID/NODE/00001.jpg. With --prompt-id the exit status is the
+job's: 0 success, 1 error or interrupted, 5 timeout, 130 Ctrl-C (the job goes on).";
+
+/// `comfyctl watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Follow this job to its end
+    #[arg(long, value_name = "ID")]
+    pub prompt_id: Option<String>,
+    /// Connect as this client (the submitter's id, so a local server sends its live steps)
+    #[arg(long, value_name = "CID")]
+    pub client_id: Option<String>,
+    /// Save every preview frame here
+    #[arg(long, value_name = "DIR")]
+    pub previews: Option<PathBuf>,
+    /// With --prompt-id: download the outputs like run does (else print their URLs)
+    #[arg(long, requires = "prompt_id")]
+    pub download: bool,
+    /// Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]
+    #[arg(short, long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Save files directly in the output dir, ignoring server subfolders
+    #[arg(long)]
+    pub flat_output: bool,
+    /// Replace existing files instead of saving as name-1.ext
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Give up after this many seconds [env: COMFYCTL_TIMEOUT]
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Give up when the server sends nothing for this many seconds
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
+    /// Every event as one JSON line on stdout
+    #[arg(long)]
+    pub jsonl: bool,
+    /// No progress bars, even on a terminal
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 const QUEUE_EXAMPLES: &str = "\

@@ -183,7 +183,7 @@ impl Reporter for HumanReporter {
                 )),
                 None => {}
             },
-            JobEvent::Preview { node, bytes } => self.printer.debug(&format!(
+            JobEvent::Preview { node, bytes, .. } => self.printer.debug(&format!(
                 "preview frame {bytes} bytes (node {})",
                 node.unwrap_or_default()
             )),

@@ -241,7 +241,9 @@ impl Follow<'_> {
                 }
             }
             ServerMessage::Preview {
-                metadata, image, ..
+                metadata,
+                image,
+                format,
             } => {
                 let node = metadata
                     .as_ref()
@@ -252,6 +254,14 @@ impl Follow<'_> {
                 reporter.report(JobEvent::Preview {
                     node,
                     bytes: image.len(),
+                    format: match format {
+                        super::events::ImageFormat::Jpeg => "jpeg",
+                        super::events::ImageFormat::Png => "png",
+                        super::events::ImageFormat::Unknown => "unknown",
+                    },
+                    prompt_id: self.prompt_id.clone(),
+                    path: None,
+                    data: image,
                 });
             }
             // TEXT frames are broadcast without a prompt id: keep the ones naming our nodes.
@@ -282,7 +292,6 @@ pub async fn run_job(
     // A lowercase hyphenated UUID: the only form 0.25+ accepts, and it makes a retried
     // submission idempotent (the retry finds the first one instead of queueing a second).
     let our_id = uuid::Uuid::new_v4().to_string();
-    let deadline = opts.timeout.map(|t| begin + t);
 
     let mut ws_unavailable = None;
     let mut conn = match open_ws(server, &client_id, 3, cancel).await {
@@ -331,11 +340,66 @@ pub async fn run_job(
             node_errors: dropped.clone(),
         });
     }
+    let attach = Attach {
+        prompt_id,
+        client_id,
+        conn,
+        begin,
+        submitted_at,
+        dropped,
+        running: false,
+    };
+    follow(server, wf, attach, opts, reporter, cancel).await
+}
 
+/// A job to follow: what `run_job` has after submitting, or what `watch` builds to attach to a
+/// job submitted earlier.
+pub struct Attach {
+    /// Prompt id.
+    pub prompt_id: String,
+    /// The client id the socket uses (local servers send progress only to the submitter's).
+    pub client_id: String,
+    /// The open socket, if any (without one the job is polled).
+    pub conn: Option<ws::WsConn>,
+    /// When following began (for the total time).
+    pub begin: Instant,
+    /// When the job was submitted (for queue time).
+    pub submitted_at: Instant,
+    /// Outputs the server dropped at validation.
+    pub dropped: Vec<NodeErrorReport>,
+    /// Already running when attached: messages without a prompt id belong to it.
+    pub running: bool,
+}
+
+/// Opens the WebSocket under `client_id` (for `watch`), reporting nothing.
+pub async fn open_socket(server: &Server, client_id: &str) -> Result<ws::WsConn, ClientError> {
+    ws::connect(server, client_id).await
+}
+
+/// Follows a submitted job to its end: WebSocket events, reconnects, polling, timeouts, Ctrl-C;
+/// the final state from history.
+pub async fn follow(
+    server: &Server,
+    wf: &Workflow,
+    attach: Attach,
+    opts: &JobOptions,
+    reporter: &mut dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<JobResult, ClientError> {
+    let Attach {
+        prompt_id,
+        client_id,
+        mut conn,
+        begin,
+        submitted_at,
+        dropped,
+        running,
+    } = attach;
+    let deadline = opts.timeout.map(|t| begin + t);
     let mut f = Follow {
         wf,
         prompt_id: prompt_id.clone(),
-        started: None,
+        started: running.then(Instant::now),
         finished: BTreeSet::new(),
         cached: Vec::new(),
         current: None,
@@ -501,7 +565,9 @@ pub async fn run_job(
                         }
                     }
                 }
-                if last_reconnect_try.elapsed() > Duration::from_secs(5) {
+                // No client id: a socket would not carry this job's messages (watch of another
+                // client's job on a local server), so keep polling.
+                if !client_id.is_empty() && last_reconnect_try.elapsed() > Duration::from_secs(5) {
                     last_reconnect_try = Instant::now();
                     if let Ok(c) = ws::connect(server, &client_id).await {
                         conn = Some(c);

@@ -72,6 +72,16 @@ pub enum JobEvent {
         node: Option<String>,
         /// Size in bytes.
         bytes: usize,
+        /// `jpeg`, `png` or `unknown`.
+        format: &'static str,
+        /// The prompt it belongs to.
+        prompt_id: String,
+        /// Where it was saved (`watch --previews`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        /// The encoded image (not serialised).
+        #[serde(skip)]
+        data: Vec<u8>,
     },
     /// A text frame from a node.
     Text {

@@ -11,6 +11,7 @@ pub mod prepare;
 pub mod queue;
 pub mod run;
 pub mod validate;
+pub mod watch;
 
 use crate::Context;
 use crate::cli::Command;
@@ -25,6 +26,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Convert(args) => convert::run(ctx, &args),
         Command::Hw(args) => hw::run(ctx, &args),
         Command::Queue(args) => queue::run(ctx, &args),
+        Command::Watch(args) => watch::run(ctx, &args),
         Command::Cancel(args) => queue::cancel(ctx, &args),
         Command::Health(args) => health::run(ctx, &args),
         Command::Logs(args) => logs::run(ctx, &args),

@@ -182,8 +182,8 @@ async fn detach(
     } else {
         printer.data_line(&d.prompt_id)?;
         printer.info(&format!(
-            "submitted prompt {} as client {}; see it with comfyctl logs {} (or comfyctl cancel {})",
-            d.prompt_id, d.client_id, d.prompt_id, d.prompt_id
+            "submitted prompt {0} as client {1}; follow it with comfyctl watch --prompt-id {0} --client-id {1}",
+            d.prompt_id, d.client_id
         ));
     }
     if !d.dropped.is_empty() {

@@ -10,3 +10,4 @@ mod logs;
 mod params;
 mod queue;
 mod run;
+mod watch;
