@@ -195,6 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--prompt-id', '--prompt-id', [CompletionResultType]::ParameterName, 'Follow this job to its end')
             [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Connect as this client (the submitter''s id, so a local server sends its live steps)')
             [CompletionResult]::new('--previews', '--previews', [CompletionResultType]::ParameterName, 'Save every preview frame here')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Comfy Cloud: follow the developer event socket for these patterns (job.completed,job.*,*)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]')
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]')

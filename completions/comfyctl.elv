@@ -187,6 +187,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --prompt-id 'Follow this job to its end'
             cand --client-id 'Connect as this client (the submitter''s id, so a local server sends its live steps)'
             cand --previews 'Save every preview frame here'
+            cand --events 'Comfy Cloud: follow the developer event socket for these patterns (job.completed,job.*,*)'
             cand -o 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
             cand --output-dir 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
             cand --timeout 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]'

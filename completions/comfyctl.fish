@@ -167,6 +167,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l versi
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l prompt-id -d 'Follow this job to its end' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l client-id -d 'Connect as this client (the submitter\'s id, so a local server sends its live steps)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l previews -d 'Save every preview frame here' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l events -d 'Comfy Cloud: follow the developer event socket for these patterns (job.completed,job.*,*)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l timeout -d 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r

@@ -337,6 +337,9 @@ pub struct WatchArgs {
     /// Save every preview frame here
     #[arg(long, value_name = "DIR")]
     pub previews: Option<PathBuf>,
+    /// Comfy Cloud: follow the developer event socket for these patterns (job.completed,job.*,*)
+    #[arg(long, value_name = "PATTERNS", value_delimiter = ',', conflicts_with_all = ["previews", "download", "client_id"])]
+    pub events: Option<Vec<String>>,
     /// With --prompt-id: download the outputs like run does (else print their URLs)
     #[arg(long, requires = "prompt_id")]
     pub download: bool,

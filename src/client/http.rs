@@ -180,6 +180,23 @@ impl Server {
         u
     }
 
+    /// Comfy Cloud's developer event socket, `/developer/api/v1/ws?api_key=…` (seed 000; a
+    /// prototype API). `None` without a cloud key.
+    pub fn dev_events_url(&self) -> Option<url::Url> {
+        let key = self.ws_token.as_ref()?;
+        let mut u = self.base.clone();
+        u.set_path("/developer/api/v1/ws");
+        u.set_query(None);
+        let scheme = if self.base.scheme() == "https" {
+            "wss"
+        } else {
+            "ws"
+        };
+        u.set_scheme(scheme).ok()?;
+        u.query_pairs_mut().append_pair("api_key", key.expose());
+        Some(u)
+    }
+
     /// Headers to attach for requests to `url`: only when scheme, host and port match the
     /// server's, and never downgrading https to http.
     pub fn auth_headers_for(&self, url: &url::Url) -> &[(String, Secret)] {

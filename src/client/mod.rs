@@ -1,6 +1,7 @@
 //! Talking to a ComfyUI server: HTTP with retries, the WebSocket, the one job runner that every
 //! command shares, and streaming downloads. Never sees clap types.
 
+pub mod devws;
 pub mod events;
 pub mod history;
 pub mod http;

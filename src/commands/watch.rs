@@ -143,11 +143,99 @@ pub fn run(ctx: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
                 }
             });
         }
+        if let Some(patterns) = &args.events {
+            return events(ctx, args, &server, patterns, &opts, &cancel).await;
+        }
         match &args.prompt_id {
             Some(id) => one(ctx, args, &server, id, &opts, &save, &cancel).await,
             None => monitor(ctx, args, &server, &opts, &cancel).await,
         }
     })?
+}
+
+/// `--events`: the developer event socket, reconnecting (and re-subscribing) after drops.
+async fn events(
+    ctx: &Context,
+    args: &WatchArgs,
+    server: &Server,
+    patterns: &[String],
+    opts: &JobOptions,
+    cancel: &CancellationToken,
+) -> anyhow::Result<ExitStatus> {
+    let p = &ctx.printer;
+    if !server.is_cloud() {
+        return Err(Failure::usage(
+            "--events is Comfy Cloud's developer event socket: use a cloud profile (or COMFYCTL_KIND=cloud)",
+        )
+        .into());
+    }
+    let ping_every = std::env::var("COMFYCTL_EVENTS_PING_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(30));
+    let mut sock = crate::client::devws::connect(server, patterns).await?;
+    if !args.jsonl {
+        p.info(&format!(
+            "subscribed to {}; Ctrl-C to stop",
+            patterns.join(", ")
+        ));
+    }
+    let begin = Instant::now();
+    let mut ping = tokio::time::interval(ping_every);
+    ping.tick().await;
+    loop {
+        let deadline = opts.timeout.map(|t| begin + t);
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(ExitStatus::Interrupted),
+            _ = async { match deadline { Some(d) => tokio::time::sleep_until(d.into()).await, None => std::future::pending().await } } => {
+                p.warn("--timeout reached");
+                return Ok(ExitStatus::Timeout);
+            }
+            _ = ping.tick() => {
+                sock.ping().await;
+            }
+            e = sock.next_event() => {
+                let Some(e) = e else {
+                    p.warn("event socket closed; reconnecting");
+                    let mut again = None;
+                    for n in 0..server.retry.attempts {
+                        tokio::time::sleep(server.retry.delay(n)).await;
+                        if let Ok(s) = crate::client::devws::connect(server, patterns).await {
+                            again = Some(s);
+                            break;
+                        }
+                    }
+                    sock = again.ok_or_else(|| ClientError::Connect { url: server.display_url(), reason: "the event socket stays down".into() })?;
+                    p.info("reconnected; subscriptions restored");
+                    continue;
+                };
+                let id = e.payload["id"].as_str().unwrap_or("").to_string();
+                if let Some(want) = &args.prompt_id && *want != id {
+                    continue;
+                }
+                if args.jsonl {
+                    p.json_line(&json!({"type": "event", "event": e.event, "timestamp": e.timestamp, "payload": e.payload}))?;
+                } else {
+                    let outs = e.payload["outputs"].as_array().map(Vec::len).unwrap_or(0);
+                    let extra = match e.event.as_str() {
+                        "job.completed" => format!(", {outs} output(s)"),
+                        "job.failed" => format!(": {}", e.payload["error"].as_str().unwrap_or("")),
+                        "job.progress" => format!(" {}%", e.payload["progress"]),
+                        _ => String::new(),
+                    };
+                    p.data_line(&format!("{} {id}{extra}", e.event))?;
+                }
+                if args.prompt_id.is_some() {
+                    match e.event.as_str() {
+                        "job.completed" => return Ok(ExitStatus::Success),
+                        "job.failed" | "job.cancelled" => return Ok(ExitStatus::JobFailed),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The prompt and state of a job the server knows.

@@ -329,3 +329,79 @@ fn validate_and_params_work_against_cloud() {
     assert_eq!(v["api_key_env"], "COMFY_CLOUD_API_KEY");
     assert_no_key(&out);
 }
+
+/// The developer event socket: subscribe, ping, a drop that is healed with the subscription
+/// restored, and the job's event ending the watch.
+#[test]
+fn developer_event_socket_follows_a_job() {
+    let srv = cloud_slow(
+        CloudOptions::default(),
+        Faults::default(),
+        std::time::Duration::from_millis(150),
+    );
+    srv.dev_drop_after(2);
+    let dir = tempfile::tempdir().unwrap();
+    profile(dir.path(), &srv);
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .env("COMFY_CLOUD_API_KEY", KEY)
+        .args([
+            "run",
+            p.to_str().unwrap(),
+            "--profile",
+            "cloud",
+            "--detach",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = v["prompt_id"].as_str().unwrap().to_string();
+    let out = comfyctl(dir.path())
+        .env("COMFY_CLOUD_API_KEY", KEY)
+        .env("COMFYCTL_EVENTS_PING_MS", "100")
+        .args([
+            "watch",
+            "--profile",
+            "cloud",
+            "--events",
+            "job.*",
+            "--prompt-id",
+            &id,
+            "--jsonl",
+            "-v",
+            "--timeout",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The events carry signed download URLs as data (stdout); the key appears nowhere and the
+    // -v log shows neither key nor signature.
+    assert!(!text(&out.stdout).contains(KEY) && !text(&out.stderr).contains(KEY));
+    assert!(!text(&out.stderr).contains("deadbeef"));
+    assert!(
+        text(&out.stderr).contains("api_key=redacted"),
+        "{}",
+        text(&out.stderr)
+    );
+    let last: Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "job.completed");
+    assert_eq!(last["payload"]["id"], id.as_str());
+    let (subs, pings) = srv.dev_socket_log();
+    assert_eq!(
+        subs,
+        vec![vec!["job.*".to_string()]; 2],
+        "subscription restored after the drop"
+    );
+    assert!(pings > 0, "keep-alive pings");
+    assert!(text(&out.stderr).contains("subscriptions restored"));
+
+    // Not a cloud profile: a clear usage error.
+    let out = comfyctl(dir.path())
+        .args(["watch", "--events", "job.*", "--url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -144,6 +144,33 @@ struct Inner {
     log_lines: Vec<(String, String)>,
     /// Sockets subscribed to log lines.
     log_subscribers: HashSet<String>,
+    /// Cloud developer event sockets: id → (sender, subscribed patterns).
+    dev_sockets: HashMap<u64, (mpsc::UnboundedSender<WsOut>, Vec<String>)>,
+    /// Every `subscribe` received on the developer socket, and every `ping`.
+    dev_subscribes: Vec<Vec<String>>,
+    dev_pings: usize,
+    /// Close the next developer socket after sending this many messages.
+    dev_drop_after: Option<usize>,
+}
+
+fn pattern_matches(pattern: &str, event: &str) -> bool {
+    pattern == "*"
+        || pattern == event
+        || pattern
+            .strip_suffix(".*")
+            .is_some_and(|p| event.starts_with(&format!("{p}.")))
+}
+
+/// Sends a developer event to every subscribed socket whose patterns match.
+fn dev_event(i: &Inner, event: &str, payload: Value) {
+    let msg = json!({"type": "event", "timestamp": comfyctl::commands::logs::utc(now_ms()).replace(' ', "T") + "Z",
+                     "data": {"event": event, "payload": payload}})
+    .to_string();
+    for (tx, pats) in i.dev_sockets.values() {
+        if pats.iter().any(|p| pattern_matches(p, event)) {
+            let _ = tx.send(WsOut::Text(msg.clone()));
+        }
+    }
 }
 
 /// Appends to the server log and sends it to subscribed sockets, like ComfyUI's terminal
@@ -333,6 +360,17 @@ impl FakeServer {
         self.shared.inner.lock().unwrap().submissions.clone()
     }
 
+    /// Cloud developer socket: every `subscribe` received, and the number of pings.
+    pub fn dev_socket_log(&self) -> (Vec<Vec<String>>, usize) {
+        let i = self.shared.inner.lock().unwrap();
+        (i.dev_subscribes.clone(), i.dev_pings)
+    }
+
+    /// Cloud developer socket: close the next one after this many messages.
+    pub fn dev_drop_after(&self, n: usize) {
+        self.shared.inner.lock().unwrap().dev_drop_after = Some(n);
+    }
+
     /// Cloud: the next `/api/prompt` fails with this status and an ErrorResponse body.
     pub fn cloud_fail_prompt(&self, status: u16) {
         self.shared.inner.lock().unwrap().cloud_prompt_error = Some(status);
@@ -435,6 +473,7 @@ pub async fn serve(
     // Every route is also served under /api (protocol §1.1).
     let app = Router::new()
         .route("/internal/logs/raw", get(get_logs_raw))
+        .route("/developer/api/v1/ws", get(dev_ws_handler))
         .route("/internal/logs/subscribe", patch(patch_logs_subscribe))
         .merge(routes.clone())
         .nest("/api", routes)
@@ -598,6 +637,17 @@ async fn cloud_gate(
         return next.run(req).await;
     };
     let path = req.uri().path().to_string();
+    if path == "/developer/api/v1/ws" {
+        let key = req.uri().query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "api_key")
+                .map(|(_, v)| v.into_owned())
+        });
+        if key.as_deref() != Some(c.api_key.as_str()) {
+            return cloud_error(401);
+        }
+        return next.run(req).await;
+    }
     if path == "/ws" {
         let token = req.uri().query().and_then(|q| {
             url::form_urlencoded::parse(q.as_bytes())
@@ -761,6 +811,64 @@ async fn get_signed(
     q.remove("hops");
     q.remove("sig");
     view_file(s, q).await
+}
+
+/// The prototype developer event socket (seed 000): `connected`, `subscribe` → `subscribed`,
+/// `ping` → `pong`, then `event` messages for matching patterns.
+async fn dev_ws_handler(State(s): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+    if s.cloud.is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ws.on_upgrade(move |socket| dev_ws_session(s, socket))
+}
+
+async fn dev_ws_session(s: Arc<Shared>, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (id, drop_after) = {
+        let mut i = s.inner.lock().unwrap();
+        i.next_conn += 1;
+        let id = i.next_conn;
+        i.dev_sockets.insert(id, (tx.clone(), Vec::new()));
+        (id, i.dev_drop_after.take())
+    };
+    let _ = tx.send(WsOut::Text(
+        json!({"type": "connected", "data": {"session_id": format!("sess_{id}")}}).to_string(),
+    ));
+    let mut sent = 0usize;
+    loop {
+        tokio::select! {
+            out = rx.recv() => {
+                let Some(WsOut::Text(t)) = out else { break };
+                if socket.send(Message::Text(t.into())).await.is_err() { break; }
+                sent += 1;
+                if drop_after.is_some_and(|n| sent >= n) { break; }
+            }
+            msg = socket.recv() => {
+                let Some(Ok(Message::Text(t))) = msg else {
+                    if matches!(msg, Some(Ok(_))) { continue; }
+                    break;
+                };
+                let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { continue };
+                let mut i = s.inner.lock().unwrap();
+                match v["type"].as_str() {
+                    Some("subscribe") => {
+                        let pats: Vec<String> = v.pointer("/data/events").and_then(Value::as_array)
+                            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                            .unwrap_or_default();
+                        i.dev_subscribes.push(pats.clone());
+                        if let Some(e) = i.dev_sockets.get_mut(&id) { e.1 = pats.clone(); }
+                        let _ = tx.send(WsOut::Text(json!({"type": "subscribed", "data": {"events": pats}}).to_string()));
+                    }
+                    Some("ping") => {
+                        i.dev_pings += 1;
+                        let _ = tx.send(WsOut::Text(json!({"type": "pong"}).to_string()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    s.inner.lock().unwrap().dev_sockets.remove(&id);
 }
 
 // ---------------------------------------------------------------- WebSocket
@@ -2126,6 +2234,37 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
         end_data.clone(),
     );
     messages.push(json!([end_kind, end_data]));
+    if s.cloud.is_some() {
+        let i = s.inner.lock().unwrap();
+        let storage = s.storage_url.get().cloned().unwrap_or_default();
+        match end_kind {
+            "execution_success" => {
+                let outs: Vec<Value> = history_outputs
+                    .iter()
+                    .flat_map(|(_, o)| o["images"].as_array().cloned().unwrap_or_default())
+                    .enumerate()
+                    .map(|(n, f)| json!({"id": format!("out_{n}"), "type": "image",
+                        "download_url": format!("{storage}/signed?filename={}&subfolder={}&type=output&hops=&sig=deadbeef",
+                            f["filename"].as_str().unwrap_or(""), f["subfolder"].as_str().unwrap_or(""))}))
+                    .collect();
+                dev_event(
+                    &i,
+                    "job.completed",
+                    json!({"id": pid, "status": "completed", "outputs": outs}),
+                );
+            }
+            "execution_error" => dev_event(
+                &i,
+                "job.failed",
+                json!({"id": pid, "status": "failed", "error": end_data["exception_message"]}),
+            ),
+            _ => dev_event(
+                &i,
+                "job.cancelled",
+                json!({"id": pid, "status": "cancelled"}),
+            ),
+        }
+    }
     let item = {
         let mut i = s.inner.lock().unwrap();
         i.running_node = None;
