@@ -165,3 +165,44 @@ fn monitor_reports_jobs_of_any_client() {
     );
     assert!(lines.iter().any(|l| l["type"] == "status"));
 }
+
+#[test]
+fn type1_previews_are_attributed_to_the_running_node() {
+    let srv = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(120),
+        faults: crate::common::fake_server::Faults {
+            type1_previews: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (pid, cid) = detach(dir.path(), &srv, &sample_workflow());
+    let out = comfyctl(dir.path())
+        .args([
+            "watch",
+            "--prompt-id",
+            &pid,
+            "--client-id",
+            &cid,
+            "--previews",
+            "p",
+            "--url",
+            &srv.url(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let frames: Vec<_> = std::fs::read_dir(dir.path().join("p").join(&pid).join("3"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!frames.is_empty());
+    assert!(
+        frames.iter().all(|f| f.ends_with(".jpg") && f.len() == 9),
+        "{frames:?}"
+    );
+    // The real recording's type-1 frame is a JPEG.
+    let first = std::fs::read(dir.path().join("p").join(&pid).join("3").join("00001.jpg")).unwrap();
+    assert_eq!(&first[..2], &[0xff, 0xd8]);
+}

@@ -76,6 +76,8 @@ pub struct Faults {
     pub execution_blocked: bool,
     /// Send progress/text with no prompt id, as pre-2024 servers did.
     pub legacy_messages: bool,
+    /// Send type-1 preview frames (no attribution) even when metadata was negotiated.
+    pub type1_previews: bool,
 }
 
 #[derive(Clone)]
@@ -1873,7 +1875,7 @@ fn emit_binary(s: &Shared, sid: Option<&str>, prompt_id: &str, node: &str) {
         None => i.sockets.values().collect(),
     };
     for sock in targets {
-        let frame = if sock.preview_metadata {
+        let frame = if sock.preview_metadata && !i.faults.type1_previews {
             let meta = json!({"node_id": node, "prompt_id": prompt_id, "display_node_id": node, "parent_node_id": null, "real_node_id": node, "image_type": "image/jpeg"}).to_string();
             let jpeg = &FRAME_TYPE1[8..];
             let mut f = Vec::with_capacity(8 + meta.len() + jpeg.len());
