@@ -98,20 +98,13 @@ fn gib(b: u64) -> String {
 pub fn run(ctx: &Context, args: &HealthArgs) -> anyhow::Result<ExitStatus> {
     let mut checks: Vec<Check> = Vec::new();
     let t = Instant::now();
-    let settings = match ctx.settings(None, None) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.push(Check {
-                name: "profile",
-                status: State::Fail,
-                message: e.to_string(),
-                ms: t.elapsed().as_millis() as u64,
-            });
-            return finish(ctx, args, checks);
-        }
-    };
-    let server = match Server::new(&settings, super::run::debug_log(&ctx.printer)) {
-        Ok(s) => s,
+    // A profile that does not resolve (or a cloud profile without its key) is the first check.
+    let resolved = ctx.settings(None, None).and_then(|s| {
+        let server = Server::new(&s, super::run::debug_log(&ctx.printer))?;
+        Ok((s, server))
+    });
+    let (settings, server) = match resolved {
+        Ok(x) => x,
         Err(e) => {
             checks.push(Check {
                 name: "profile",
