@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates completions/ from the CLI definition. Run after changing src/cli.rs.
 set -euo pipefail
+unset COLUMNS LINES  # help text is wrapped to the default width, as in the tests
 cd "$(dirname "$0")/.."
 cargo build --quiet
 bin=target/debug/comfyctl
@@ -10,3 +11,10 @@ bin=target/debug/comfyctl
 "$bin" completions powershell > completions/_comfyctl.ps1
 "$bin" completions elvish > completions/comfyctl.elv
 echo "completions/ regenerated"
+# The reviewed --help surface (tests/it/cli.rs compares against it).
+mkdir -p tests/snapshots/help
+"$bin" --help > tests/snapshots/help/comfyctl.txt
+for c in run params validate convert watch queue cancel health logs hw config completions; do
+  "$bin" "$c" --help > "tests/snapshots/help/$c.txt"
+done
+echo "tests/snapshots/help/ regenerated"

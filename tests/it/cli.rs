@@ -46,3 +46,47 @@ fn version_has_commit_and_help_has_exit_codes() {
     let out = comfyctl(dir.path()).arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Every command's `--help` is part of the contract scripts and docs are written against; a
+/// change must be deliberate (regenerate with scripts/gen-completions.sh and review the diff).
+#[test]
+fn help_matches_the_reviewed_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/help");
+    let mut commands = vec![None];
+    for c in [
+        "run",
+        "params",
+        "validate",
+        "convert",
+        "watch",
+        "queue",
+        "cancel",
+        "health",
+        "logs",
+        "hw",
+        "config",
+        "completions",
+    ] {
+        commands.push(Some(c));
+    }
+    for c in commands {
+        let mut cmd = comfyctl(dir.path());
+        if let Some(c) = c {
+            cmd.arg(c);
+        }
+        let out = cmd.arg("--help").output().unwrap();
+        let name = c.unwrap_or("comfyctl");
+        let want = std::fs::read_to_string(root.join(format!("{name}.txt"))).unwrap_or_default();
+        assert!(
+            want == String::from_utf8_lossy(&out.stdout),
+            "`{name} --help` changed: run scripts/gen-completions.sh and review tests/snapshots/help/{name}.txt"
+        );
+        assert!(
+            c.is_none_or(
+                |c| matches!(c, "config" | "completions" | "cancel") || want.contains("Examples:")
+            ),
+            "{name} --help has examples"
+        );
+    }
+}
