@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
             [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')
+            [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Live view of a server, or follow one job to its end (saving previews and outputs)')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Running and pending jobs; `queue clear` removes the pending ones')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop jobs: interrupt a running one, remove a pending one')
@@ -181,6 +182,25 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--randomize-seed', '--randomize-seed', [CompletionResultType]::ParameterName, 'Pick a fresh seed for this run (reported on stderr and in --json)')
             [CompletionResult]::new('--force-literal', '--force-literal', [CompletionResultType]::ParameterName, 'Allow --set to replace an input that is linked to another node')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'comfyctl;deps' {
+            [CompletionResult]::new('--node-map', '--node-map', [CompletionResultType]::ParameterName, 'ComfyUI-Manager''s extension-node-map.json: which pack provides which node type')
+            [CompletionResult]::new('--model-list', '--model-list', [CompletionResultType]::ParameterName, 'ComfyUI-Manager''s model-list.json: where to download known models')
+            [CompletionResult]::new('--object-info', '--object-info', [CompletionResultType]::ParameterName, 'Validate against this saved /object_info file instead of asking the server')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Fetch /object_info again instead of using the cached copy')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
@@ -413,6 +433,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check a workflow (and parameters) against the server''s node definitions without running it')
             [CompletionResult]::new('convert', 'convert', [CompletionResultType]::ParameterValue, 'Convert an editor-saved (UI-format) workflow to API format')
+            [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Live view of a server, or follow one job to its end (saving previews and outputs)')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'Running and pending jobs; `queue clear` removes the pending ones')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop jobs: interrupt a running one, remove a pending one')
@@ -434,6 +455,9 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             break
         }
         'comfyctl;help;convert' {
+            break
+        }
+        'comfyctl;help;deps' {
             break
         }
         'comfyctl;help;watch' {

@@ -28,6 +28,9 @@ _comfyctl() {
             comfyctl,convert)
                 cmd="comfyctl__subcmd__convert"
                 ;;
+            comfyctl,deps)
+                cmd="comfyctl__subcmd__deps"
+                ;;
             comfyctl,health)
                 cmd="comfyctl__subcmd__health"
                 ;;
@@ -85,6 +88,9 @@ _comfyctl() {
             comfyctl__subcmd__help,convert)
                 cmd="comfyctl__subcmd__help__subcmd__convert"
                 ;;
+            comfyctl__subcmd__help,deps)
+                cmd="comfyctl__subcmd__help__subcmd__deps"
+                ;;
             comfyctl__subcmd__help,health)
                 cmd="comfyctl__subcmd__help__subcmd__health"
                 ;;
@@ -140,7 +146,7 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version run params validate convert watch queue cancel health logs hw config completions help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version run params validate convert deps watch queue cancel health logs hw config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -433,6 +439,44 @@ _comfyctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        comfyctl__subcmd__deps)
+            opts="-q -v -h -V --node-map --model-list --object-info --refresh --json --profile --url --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --node-map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model-list)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --object-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         comfyctl__subcmd__health)
             opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -460,7 +504,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__help)
-            opts="run params validate convert watch queue cancel health logs hw config completions help"
+            opts="run params validate convert deps watch queue cancel health logs hw config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,6 +588,20 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__help__subcmd__convert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__help__subcmd__deps)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

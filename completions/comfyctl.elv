@@ -33,6 +33,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
+            cand deps 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
             cand watch 'Live view of a server, or follow one job to its end (saving previews and outputs)'
             cand queue 'Running and pending jobs; `queue clear` removes the pending ones'
             cand cancel 'Stop jobs: interrupt a running one, remove a pending one'
@@ -174,6 +175,24 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --randomize-seed 'Pick a fresh seed for this run (reported on stderr and in --json)'
             cand --force-literal 'Allow --set to replace an input that is linked to another node'
             cand --refresh 'Fetch /object_info again instead of using the cached copy'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;deps'= {
+            cand --node-map 'ComfyUI-Manager''s extension-node-map.json: which pack provides which node type'
+            cand --model-list 'ComfyUI-Manager''s model-list.json: where to download known models'
+            cand --object-info 'Validate against this saved /object_info file instead of asking the server'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --refresh 'Fetch /object_info again instead of using the cached copy'
+            cand --json 'Print one JSON object'
             cand -q 'Only print errors (and data on stdout)'
             cand --quiet 'Only print errors (and data on stdout)'
             cand -v 'Print every request and server message on stderr'
@@ -387,6 +406,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
+            cand deps 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
             cand watch 'Live view of a server, or follow one job to its end (saving previews and outputs)'
             cand queue 'Running and pending jobs; `queue clear` removes the pending ones'
             cand cancel 'Stop jobs: interrupt a running one, remove a pending one'
@@ -404,6 +424,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help;validate'= {
         }
         &'comfyctl;help;convert'= {
+        }
+        &'comfyctl;help;deps'= {
         }
         &'comfyctl;help;watch'= {
         }

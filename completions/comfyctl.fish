@@ -37,6 +37,7 @@ complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "run" -d 'Run a wo
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "deps" -d 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "watch" -d 'Live view of a server, or follow one job to its end (saving previews and outputs)'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "queue" -d 'Running and pending jobs; `queue clear` removes the pending ones'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "cancel" -d 'Stop jobs: interrupt a running one, remove a pending one'
@@ -164,6 +165,20 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s q -l quiet
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l node-map -d 'ComfyUI-Manager\'s extension-node-map.json: which pack provides which node type' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l model-list -d 'ComfyUI-Manager\'s model-list.json: where to download known models' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l json -d 'Print one JSON object'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l prompt-id -d 'Follow this job to its end' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l client-id -d 'Connect as this client (the submitter\'s id, so a local server sends its live steps)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l previews -d 'Save every preview frame here' -r -F
@@ -299,19 +314,20 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l q
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "watch" -d 'Live view of a server, or follow one job to its end (saving previews and outputs)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "queue" -d 'Running and pending jobs; `queue clear` removes the pending ones'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "cancel" -d 'Stop jobs: interrupt a running one, remove a pending one'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert watch queue cancel health logs hw config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "deps" -d 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "watch" -d 'Live view of a server, or follow one job to its end (saving previews and outputs)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "queue" -d 'Running and pending jobs; `queue clear` removes the pending ones'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "cancel" -d 'Stop jobs: interrupt a running one, remove a pending one'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "clear" -d 'Remove every pending job (asks first)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file path'

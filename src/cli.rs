@@ -69,6 +69,9 @@ pub enum Command {
     /// Convert an editor-saved (UI-format) workflow to API format
     #[command(after_help = CONVERT_EXAMPLES)]
     Convert(ConvertArgs),
+    /// What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it
+    #[command(after_help = DEPS_EXAMPLES)]
+    Deps(DepsArgs),
     /// Live view of a server, or follow one job to its end (saving previews and outputs)
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(WatchArgs),
@@ -307,6 +310,35 @@ pub struct ValidateArgs {
     /// Parameters to apply before checking.
     #[command(flatten)]
     pub params: ParamArgs,
+    /// Definitions.
+    #[command(flatten)]
+    pub defs: DefsArgs,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+const DEPS_EXAMPLES: &str = "\
+Examples:
+  comfyctl deps saved_from_editor.json
+  comfyctl deps wf.json --node-map extension-node-map.json --model-list model-list.json
+  comfyctl deps wf.json --object-info object_info.json --json    # offline
+
+The node map and model list are ComfyUI-Manager's (read from the server when it runs Manager,
+or from the files its PyPI package ships). Exit 0 when nothing is missing, 1 otherwise.";
+
+/// `comfyctl deps`.
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// Workflow JSON (API format or as the editor saves it), or - for stdin
+    #[arg(value_name = "WORKFLOW")]
+    pub workflow: PathBuf,
+    /// ComfyUI-Manager's extension-node-map.json: which pack provides which node type
+    #[arg(long, value_name = "FILE")]
+    pub node_map: Option<PathBuf>,
+    /// ComfyUI-Manager's model-list.json: where to download known models
+    #[arg(long, value_name = "FILE")]
+    pub model_list: Option<PathBuf>,
     /// Definitions.
     #[command(flatten)]
     pub defs: DefsArgs,

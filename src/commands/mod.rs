@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod config;
 pub mod convert;
+pub mod deps;
 pub mod health;
 pub mod hw;
 pub mod logs;
@@ -25,6 +26,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => validate::run(ctx, &args),
         Command::Convert(args) => convert::run(ctx, &args),
         Command::Hw(args) => hw::run(ctx, &args),
+        Command::Deps(args) => deps::run(ctx, &args),
         Command::Queue(args) => queue::run(ctx, &args),
         Command::Watch(args) => watch::run(ctx, &args),
         Command::Cancel(args) => queue::cancel(ctx, &args),

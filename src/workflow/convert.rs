@@ -228,6 +228,25 @@ fn group_name(t: &str) -> Option<&str> {
 /// Converts an editor workflow with the server's definitions. Unknown node types are all
 /// reported together; links that point nowhere name the node.
 pub fn convert(ui: &Value, source_name: &str, defs: &NodeDefs) -> Result<Converted, WorkflowError> {
+    convert_inner(ui, source_name, defs, false).map(|(c, _)| c)
+}
+
+/// Converts what can be converted, leaving out nodes of unknown types (for `deps`, which reports
+/// them): the prompt plus the unknown types and the editor nodes that use them.
+pub fn convert_lenient(
+    ui: &Value,
+    source_name: &str,
+    defs: &NodeDefs,
+) -> Result<(Converted, BTreeMap<String, Vec<String>>), WorkflowError> {
+    convert_inner(ui, source_name, defs, true)
+}
+
+fn convert_inner(
+    ui: &Value,
+    source_name: &str,
+    defs: &NodeDefs,
+    lenient: bool,
+) -> Result<(Converted, BTreeMap<String, Vec<String>>), WorkflowError> {
     let mut subgraphs = HashMap::new();
     collect_subgraphs(ui, &mut subgraphs);
     let groups = ui
@@ -252,7 +271,7 @@ pub fn convert(ui: &Value, source_name: &str, defs: &NodeDefs) -> Result<Convert
         parent: None,
     };
     c.walk(&scope, 0);
-    if !c.unknown.is_empty() {
+    if !c.unknown.is_empty() && !lenient {
         let list: Vec<String> = c
             .unknown
             .iter()
@@ -264,28 +283,31 @@ pub fn convert(ui: &Value, source_name: &str, defs: &NodeDefs) -> Result<Convert
             types: list.join("; "),
         });
     }
-    if !c.broken.is_empty() {
+    if !c.broken.is_empty() && !lenient {
         return Err(WorkflowError::Convert {
             source_name: source_name.to_string(),
             reason: c.broken.join("; "),
         });
     }
-    if c.out.is_empty() {
+    if c.out.is_empty() && !lenient {
         return Err(WorkflowError::Convert {
             source_name: source_name.to_string(),
             reason: "no node would be sent (all are notes, muted or bypassed)".into(),
         });
     }
-    Ok(Converted {
-        workflow: Workflow {
-            nodes: c.out,
-            source_name: source_name.to_string(),
-            dropped_keys: Vec::new(),
-            editor: Some(ui.clone()),
-            model_hints: c.hints,
+    Ok((
+        Converted {
+            workflow: Workflow {
+                nodes: c.out,
+                source_name: source_name.to_string(),
+                dropped_keys: Vec::new(),
+                editor: Some(ui.clone()),
+                model_hints: c.hints,
+            },
+            warnings: c.warnings,
         },
-        warnings: c.warnings,
-    })
+        c.unknown,
+    ))
 }
 
 fn collect_subgraphs<'a>(doc: &'a Value, into: &mut HashMap<String, Graph<'a>>) {

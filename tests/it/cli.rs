@@ -59,6 +59,7 @@ fn help_matches_the_reviewed_snapshots() {
         "params",
         "validate",
         "convert",
+        "deps",
         "watch",
         "queue",
         "cancel",

@@ -4,6 +4,7 @@ mod cli;
 mod cloud;
 mod common;
 mod convert;
+mod deps;
 mod health;
 mod hw;
 mod logs;
