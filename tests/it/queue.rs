@@ -12,7 +12,7 @@ fn text(b: &[u8]) -> String {
 #[test]
 fn detach_queue_cancel_clear() {
     let srv = FakeServer::start(FakeOptions {
-        step_delay: Duration::from_millis(400),
+        step_delay: Duration::from_millis(600),
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
@@ -68,7 +68,8 @@ fn detach_queue_cancel_clear() {
     // Cancel: the running one, a pending one, an unknown id.
     let running = q["running"][0]["prompt_id"].as_str().unwrap().to_string();
     let pending_id = q["pending"][0]["prompt_id"].as_str().unwrap().to_string();
-    let out = cmd(&["cancel", &running, &pending_id]);
+    // The pending one first: once the running one is interrupted, the next starts at once.
+    let out = cmd(&["cancel", &pending_id, &running]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let o = text(&out.stdout);
     assert!(o.contains(&format!("{running}: interrupted")), "{o}");
