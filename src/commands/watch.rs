@@ -326,7 +326,15 @@ async fn one(
         printer: printer.clone(),
     };
     let entry = match entry {
-        Some(e) => e,
+        Some(e) => {
+            let word = match e.outcome() {
+                crate::client::history::Outcome::Success => "success",
+                crate::client::history::Outcome::Error(_) => "error",
+                crate::client::history::Outcome::Interrupted { .. } => "interrupted",
+            };
+            printer.info(&format!("prompt {id} had already finished: {word}"));
+            e
+        }
         None => {
             // Local servers send a job's progress only to its submitter's socket.
             let conn = match (&args.client_id, server.is_cloud()) {

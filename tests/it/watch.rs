@@ -108,7 +108,11 @@ fn a_dropped_socket_does_not_lose_the_end() {
 
 #[test]
 fn exit_codes_and_someone_elses_job() {
-    let srv = slow();
+    // Slow enough that the failing job is still queued when watch looks.
+    let srv = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(700),
+        ..Default::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let bad = json!({
         "1": {"class_type": "LoadImage", "inputs": {"image": "example.png"}},
