@@ -26,6 +26,17 @@ pub struct HistoryEntry {
     pub raw: Value,
 }
 
+impl Outcome {
+    /// `success`, `error` or `interrupted`, as `logs` and `watch` print it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Error(_) => "error",
+            Outcome::Interrupted { .. } => "interrupted",
+        }
+    }
+}
+
 impl HistoryEntry {
     /// Takes the entry for `prompt_id` out of a `/history/{id}` answer; `{}` means not there
     /// (unknown *or* still running — the caller checks `/queue`).

@@ -129,11 +129,7 @@ async fn find(server: &Server, id: &str) -> Result<Found, ClientError> {
 }
 
 fn outcome_word(e: &HistoryEntry) -> &'static str {
-    match e.outcome() {
-        Outcome::Success => "success",
-        Outcome::Error(_) => "error",
-        Outcome::Interrupted { .. } => "interrupted",
-    }
+    e.outcome().as_str()
 }
 
 fn messages(e: &HistoryEntry) -> Vec<(String, Value)> {

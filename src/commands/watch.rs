@@ -327,11 +327,7 @@ async fn one(
     };
     let entry = match entry {
         Some(e) => {
-            let word = match e.outcome() {
-                crate::client::history::Outcome::Success => "success",
-                crate::client::history::Outcome::Error(_) => "error",
-                crate::client::history::Outcome::Interrupted { .. } => "interrupted",
-            };
+            let word = e.outcome().as_str();
             printer.info(&format!("prompt {id} had already finished: {word}"));
             e
         }
@@ -408,11 +404,7 @@ async fn one(
 
 /// The newest finished jobs and how they ended.
 async fn recent_history(server: &Server) -> Vec<(String, &'static str)> {
-    let word = |e: &HistoryEntry| match e.outcome() {
-        crate::client::history::Outcome::Success => "success",
-        crate::client::history::Outcome::Error(_) => "error",
-        crate::client::history::Outcome::Interrupted { .. } => "interrupted",
-    };
+    let word = |e: &HistoryEntry| e.outcome().as_str();
     if server.is_cloud() {
         let Ok(v) = server.get_json("/jobs?limit=10").await else {
             return Vec::new();
