@@ -144,9 +144,24 @@ pub fn parse_rocm_json(text: &str) -> Vec<Gpu> {
         .collect()
 }
 
+/// Free space in MiB on the disk holding `dir` (or the current directory when `dir` does not
+/// exist yet): the mount with the longest matching prefix.
+pub fn disk_free_mb(dir: &Path) -> Option<u64> {
+    let disks = sysinfo::Disks::new_with_refreshed_list();
+    let target = std::fs::canonicalize(dir)
+        .or_else(|_| std::env::current_dir())
+        .unwrap_or_default();
+    disks
+        .list()
+        .iter()
+        .filter(|d| target.starts_with(d.mount_point()))
+        .max_by_key(|d| d.mount_point().as_os_str().len())
+        .map(|d| d.available_space() / (1024 * 1024))
+}
+
 /// Probes this machine. `output_dir` is where free disk is measured.
 pub fn probe(output_dir: &Path) -> Machine {
-    use sysinfo::{Disks, System};
+    use sysinfo::System;
     let mut sys = System::new();
     sys.refresh_memory();
     sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
@@ -156,16 +171,7 @@ pub fn probe(output_dir: &Path) -> Machine {
         .map(|c| c.brand().trim().to_string())
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| "unknown CPU".into());
-    let disks = Disks::new_with_refreshed_list();
-    let target = std::fs::canonicalize(output_dir)
-        .or_else(|_| std::env::current_dir())
-        .unwrap_or_default();
-    let disk_free_mb = disks
-        .list()
-        .iter()
-        .filter(|d| target.starts_with(d.mount_point()))
-        .max_by_key(|d| d.mount_point().as_os_str().len())
-        .map(|d| d.available_space() / (1024 * 1024));
+    let disk_free_mb = disk_free_mb(output_dir);
     let mut notes = Vec::new();
     let mut gpus = Vec::new();
     match tool(

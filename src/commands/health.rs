@@ -344,8 +344,8 @@ async fn server_checks(
 }
 
 fn disk_check(output_dir: &std::path::Path) -> (State, String) {
-    let m = crate::hw::probe(output_dir);
-    match m.disk_free_mb {
+    // Only the disk: a full hardware probe would run nvidia-smi and rocm-smi for nothing.
+    match crate::hw::disk_free_mb(output_dir) {
         Some(mb) if mb < 1024 => (
             State::Warn,
             format!("only {mb} MiB free for outputs in {}", output_dir.display()),
