@@ -15,25 +15,6 @@ use std::collections::BTreeMap;
 /// Version of the `--json` object.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The `models/` folder a loader input reads.
-pub fn folder_for(class: &str, input: &str) -> Option<&'static str> {
-    Some(match input {
-        "ckpt_name" => "checkpoints",
-        "lora_name" => "loras",
-        "unet_name" => "diffusion_models",
-        "vae_name" => "vae",
-        "clip_name" if class.contains("CLIPVision") => "clip_vision",
-        "clip_name" | "clip_name1" | "clip_name2" | "clip_name3" | "clip_name4" => "text_encoders",
-        "control_net_name" => "controlnet",
-        "style_model_name" => "style_models",
-        "gligen_name" => "gligen",
-        "hypernetwork_name" => "hypernetworks",
-        "model_name" if class.contains("UpscaleModel") => "upscale_models",
-        "model_name" if class.starts_with("ADE_") => "animatediff_models",
-        _ => return None,
-    })
-}
-
 const MODEL_EXTENSIONS: &[&str] = &[
     ".safetensors",
     ".ckpt",
@@ -162,7 +143,7 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
                 }
                 continue;
             }
-            let folder = folder_for(class, &spec.name).or_else(|| {
+            let folder = schema::model_folder(class, &spec.name).or_else(|| {
                 MODEL_EXTENSIONS
                     .iter()
                     .any(|e| s.to_lowercase().ends_with(e))
@@ -358,22 +339,25 @@ mod tests {
     #[test]
     fn folders_and_node_map() {
         assert_eq!(
-            folder_for("CheckpointLoaderSimple", "ckpt_name"),
+            crate::workflow::schema::model_folder("CheckpointLoaderSimple", "ckpt_name"),
             Some("checkpoints")
         );
         assert_eq!(
-            folder_for("CLIPVisionLoader", "clip_name"),
+            crate::workflow::schema::model_folder("CLIPVisionLoader", "clip_name"),
             Some("clip_vision")
         );
         assert_eq!(
-            folder_for("DualCLIPLoader", "clip_name2"),
+            crate::workflow::schema::model_folder("DualCLIPLoader", "clip_name2"),
             Some("text_encoders")
         );
         assert_eq!(
-            folder_for("UpscaleModelLoader", "model_name"),
+            crate::workflow::schema::model_folder("UpscaleModelLoader", "model_name"),
             Some("upscale_models")
         );
-        assert_eq!(folder_for("KSampler", "sampler_name"), None);
+        assert_eq!(
+            crate::workflow::schema::model_folder("KSampler", "sampler_name"),
+            None
+        );
         let m = read_node_map(
             &json!({"https://github.com/cubiq/ComfyUI_IPAdapter_plus": [["IPAdapterAdvanced"], {"title_aux": "ComfyUI_IPAdapter_plus"}]}),
         );

@@ -660,9 +660,16 @@ pub fn format_rejection(printer: &Printer, rej: &crate::client::Rejection, who: 
     let mut folders: Vec<&str> = rej
         .node_errors
         .iter()
-        .flat_map(|n| n.errors.iter())
-        .filter(|e| e.kind == "value_not_in_list" && e.origin.is_none())
-        .filter_map(|e| e.input_name.as_deref().and_then(model_folder))
+        .flat_map(|n| {
+            let class = n.class_type.as_deref().unwrap_or("");
+            n.errors.iter().map(move |e| (class, e))
+        })
+        .filter(|(_, e)| e.kind == "value_not_in_list" && e.origin.is_none())
+        .filter_map(|(class, e)| {
+            e.input_name
+                .as_deref()
+                .and_then(|i| crate::workflow::schema::model_folder(class, i))
+        })
         .collect();
     let mut seen = std::collections::HashSet::new();
     folders.retain(|f| seen.insert(*f));
@@ -674,19 +681,4 @@ pub fn format_rejection(printer: &Printer, rej: &crate::client::Rejection, who: 
         ));
     }
     s
-}
-
-/// The models folder a loader input reads (ComfyUI's `folder_paths` names).
-fn model_folder(input: &str) -> Option<&'static str> {
-    Some(match input {
-        "ckpt_name" => "checkpoints",
-        "lora_name" => "loras",
-        "unet_name" => "diffusion_models",
-        "vae_name" => "vae",
-        "clip_name" | "clip_name1" | "clip_name2" | "clip_name3" | "clip_name4" => "text_encoders",
-        "control_net_name" => "controlnet",
-        "style_model_name" => "style_models",
-        "gligen_name" => "gligen",
-        _ => return None,
-    })
 }

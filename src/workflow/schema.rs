@@ -108,6 +108,26 @@ pub const MODEL_FOLDERS: &[(&str, &str)] = &[
     ("motion_model", "animatediff_models"),
 ];
 
+/// The `models/` folder a loader input reads (ComfyUI's `folder_paths` names); `deps` sorts
+/// missing files by it and rejection reports name it.
+pub fn model_folder(class: &str, input: &str) -> Option<&'static str> {
+    Some(match input {
+        "ckpt_name" => "checkpoints",
+        "lora_name" => "loras",
+        "unet_name" => "diffusion_models",
+        "vae_name" => "vae",
+        "clip_name" if class.contains("CLIPVision") => "clip_vision",
+        "clip_name" | "clip_name1" | "clip_name2" | "clip_name3" | "clip_name4" => "text_encoders",
+        "control_net_name" => "controlnet",
+        "style_model_name" => "style_models",
+        "gligen_name" => "gligen",
+        "hypernetwork_name" => "hypernetworks",
+        "model_name" if class.contains("UpscaleModel") => "upscale_models",
+        "model_name" if class.starts_with("ADE_") => "animatediff_models",
+        _ => return None,
+    })
+}
+
 /// Inputs of text encoders that hold prompt text.
 const TEXT_INPUTS: &[&str] = &[
     "text",
