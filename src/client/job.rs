@@ -371,11 +371,6 @@ pub struct Attach {
     pub running: bool,
 }
 
-/// Opens the WebSocket under `client_id` (for `watch`), reporting nothing.
-pub async fn open_socket(server: &Server, client_id: &str) -> Result<ws::WsConn, ClientError> {
-    ws::connect(server, client_id).await
-}
-
 /// Follows a submitted job to its end: WebSocket events, reconnects, polling, timeouts, Ctrl-C;
 /// the final state from history.
 pub async fn follow(
