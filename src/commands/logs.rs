@@ -51,13 +51,18 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> anyhow::Result<ExitStatus> {
 }
 
 /// The state of one job, whatever the server.
-struct Found {
-    status: &'static str,
-    entry: Option<HistoryEntry>,
-    prompt: Option<Value>,
+/// What the server knows of one job; `logs` and `watch` both start here.
+pub(crate) struct Found {
+    /// `success`, `error`, `interrupted`, `running`, `pending`, `lost` or `unknown`.
+    pub status: &'static str,
+    /// The final entry, once finished.
+    pub entry: Option<HistoryEntry>,
+    /// The prompt as the server holds it.
+    pub prompt: Option<Value>,
 }
 
-async fn find(server: &Server, id: &str) -> Result<Found, ClientError> {
+/// Looks a job up: history (or Cloud's job detail), else the queue.
+pub(crate) async fn find(server: &Server, id: &str) -> Result<Found, ClientError> {
     if server.is_cloud() {
         let job = match server.get_json(&format!("/jobs/{id}")).await {
             Ok(j) => j,

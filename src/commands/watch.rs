@@ -13,7 +13,7 @@ use crate::error::{ExitStatus, Failure};
 use crate::printer::Printer;
 use crate::progress::{HumanReporter, JsonlReporter};
 use crate::workflow::Workflow;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -239,53 +239,6 @@ async fn events(
     }
 }
 
-/// The prompt and state of a job the server knows.
-async fn look_up(
-    server: &Server,
-    id: &str,
-) -> Result<Option<(Map<String, Value>, Option<HistoryEntry>, bool)>, ClientError> {
-    if server.is_cloud() {
-        return match server.get_json(&format!("/jobs/{id}")).await {
-            Ok(j) => {
-                let prompt = j
-                    .pointer("/workflow/prompt")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                let running = crate::client::status::normalize(j["status"].as_str().unwrap_or(""))
-                    == crate::client::status::JobState::Running;
-                Ok(Some((prompt, HistoryEntry::from_cloud_job(&j), running)))
-            }
-            Err(ClientError::Http { status: 404, .. }) => Ok(None),
-            Err(e) => Err(e),
-        };
-    }
-    let h = server.get_json(&format!("/history/{id}")).await?;
-    if let Some(e) = HistoryEntry::from_response(&h, id) {
-        let prompt = e
-            .raw
-            .pointer("/prompt/2")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        return Ok(Some((prompt, Some(e), false)));
-    }
-    let q = server.get_json("/queue").await?;
-    for (key, running) in [("queue_running", true), ("queue_pending", false)] {
-        if let Some(item) = q[key]
-            .as_array()
-            .and_then(|a| a.iter().find(|i| i[1].as_str() == Some(id)))
-        {
-            return Ok(Some((
-                item[2].as_object().cloned().unwrap_or_default(),
-                None,
-                running,
-            )));
-        }
-    }
-    Ok(None)
-}
-
 async fn one(
     ctx: &Context,
     args: &WatchArgs,
@@ -296,14 +249,20 @@ async fn one(
     cancel: &CancellationToken,
 ) -> anyhow::Result<ExitStatus> {
     let printer = &ctx.printer;
-    let Some((prompt, entry, running)) = look_up(server, id).await? else {
+    let found = super::logs::find(server, id).await?;
+    if found.status == "unknown" {
         return Err(Failure::usage(format!(
             "the server has no prompt {id} (queued, running or in history)"
         ))
         .into());
-    };
+    }
+    let running = found.status == "running";
+    let entry = found.entry;
     let wf = Workflow {
-        nodes: prompt,
+        nodes: found
+            .prompt
+            .and_then(|p| p.as_object().cloned())
+            .unwrap_or_default(),
         source_name: format!("prompt {id}"),
         dropped_keys: Vec::new(),
         editor: None,
