@@ -16,8 +16,8 @@ fn shim(dir: &Path, name: &str, script: &str) {
 
 fn hw(dir: &Path, bin: &Path, extra: &[&str]) -> std::process::Output {
     comfyctl(dir)
-        // Only the shims and the basics: no real GPU tool can answer.
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        // Only the shims: a real nvidia-smi in /usr/bin must not answer on a GPU machine.
+        .env("PATH", bin)
         .arg("hw")
         .args(extra)
         .output()
