@@ -18,8 +18,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
     }
     var completions = [
         &'comfyctl'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand -q 'Only print errors (and data on stdout)'
             cand --quiet 'Only print errors (and data on stdout)'
@@ -31,6 +31,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --version 'Print version'
             cand run 'Run a workflow (API or editor format), follow it, and save its outputs'
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
+            cand batch 'Run a workflow many times: counts and parameter sweeps, in parallel, across servers'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
             cand deps 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
@@ -65,8 +66,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --output-dir 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
             cand --timeout 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]'
             cand --idle-timeout 'Give up when the server sends nothing for this many seconds'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --randomize-seed 'Pick a fresh seed for this run (reported on stderr and in --json)'
             cand --force-literal 'Allow --set to replace an input that is linked to another node'
@@ -105,14 +106,68 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --set 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)'
             cand --set-json 'Set an input to a JSON value: NODE.input=JSON'
             cand --object-info 'Validate against this saved /object_info file instead of asking the server'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --randomize-seed 'Pick a fresh seed for this run (reported on stderr and in --json)'
             cand --force-literal 'Allow --set to replace an input that is linked to another node'
             cand --refresh 'Fetch /object_info again instead of using the cached copy'
             cand --print-prompt 'Print the prompt JSON after applying parameters instead of the listing'
             cand --json 'Print one JSON object'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'comfyctl;batch'= {
+            cand -p 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)'
+            cand --param 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)'
+            cand --prompt 'Positive prompt text (same as -p prompt=TEXT)'
+            cand --negative 'Negative prompt text'
+            cand --seed 'Seed, or `random`'
+            cand --steps 'Sampling steps'
+            cand --cfg 'CFG scale'
+            cand --width 'Image width in pixels'
+            cand --height 'Image height in pixels'
+            cand --set 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)'
+            cand --set-json 'Set an input to a JSON value: NODE.input=JSON'
+            cand --image 'Upload an image and use it in the first image loader'
+            cand --input 'Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")'
+            cand --mask 'Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)'
+            cand --object-info 'Validate against this saved /object_info file instead of asking the server'
+            cand --count 'Run every combination this many times'
+            cand --seed-mode 'Seeds across --count repetitions: increment (the workflow''s seed + n), random, or fixed'
+            cand --sweep 'Sweep a parameter: NAME=V1,V2,… or a range START..END[:STEP] (repeat for a cartesian product)'
+            cand --params-file 'One job per row: CSV with a header of parameter names, or JSON Lines'
+            cand --resume 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl'
+            cand -j 'Jobs in flight per server [default: 2 locally, the profile''s `jobs` on Comfy Cloud]'
+            cand --jobs 'Jobs in flight per server [default: 2 locally, the profile''s `jobs` on Comfy Cloud]'
+            cand --partner-key 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org'
+            cand --timeout 'Give up on a job after this many seconds [env: COMFYCTL_TIMEOUT]'
+            cand --idle-timeout 'Give up on a job when the server sends nothing about it for this many seconds'
+            cand -o 'The batch directory [default: a new batch-DATE-TIME folder in the output dir]'
+            cand --output-dir 'The batch directory [default: a new batch-DATE-TIME folder in the output dir]'
+            cand --name 'Folder name of each job: fields {index}, {seed}, {rep} and every swept parameter'
+            cand --grid 'Draw a contact sheet of each job''s first image (an X/Y plot for one or two sweeps)'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --randomize-seed 'Pick a fresh seed for this run (reported on stderr and in --json)'
+            cand --force-literal 'Allow --set to replace an input that is linked to another node'
+            cand --replace-inputs 'Replace a different file of the same name on the server (default: the server renames ours)'
+            cand --refresh 'Fetch /object_info again instead of using the cached copy'
+            cand --zip 'Pair the sweeps'' values (first with first, …) instead of every combination'
+            cand --dry-run 'List the jobs and exit without contacting a server'
+            cand --fail-fast 'Stop at the first failed job (running jobs of this batch are interrupted)'
+            cand --no-validate 'Send prompts without checking them against the server''s node definitions first'
+            cand --flat-output 'Save files directly in each job''s folder, ignoring server subfolders'
+            cand --json 'Print one JSON summary object on stdout at the end'
+            cand --jsonl 'Print one JSON line per finished job on stdout (the manifest line), the summary last'
+            cand --no-progress 'No progress bars, even on a terminal'
             cand -q 'Only print errors (and data on stdout)'
             cand --quiet 'Only print errors (and data on stdout)'
             cand -v 'Print every request and server message on stderr'
@@ -135,8 +190,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --set 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)'
             cand --set-json 'Set an input to a JSON value: NODE.input=JSON'
             cand --object-info 'Validate against this saved /object_info file instead of asking the server'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --randomize-seed 'Pick a fresh seed for this run (reported on stderr and in --json)'
             cand --force-literal 'Allow --set to replace an input that is linked to another node'
@@ -166,8 +221,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --set 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)'
             cand --set-json 'Set an input to a JSON value: NODE.input=JSON'
             cand --object-info 'Validate against this saved /object_info file instead of asking the server'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --force 'Replace --output if it exists'
             cand --no-embed-workflow 'Do not embed the editor workflow (only matters with --prompt-body)'
@@ -188,8 +243,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --node-map 'ComfyUI-Manager''s extension-node-map.json: which pack provides which node type'
             cand --model-list 'ComfyUI-Manager''s model-list.json: where to download known models'
             cand --object-info 'Validate against this saved /object_info file instead of asking the server'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --refresh 'Fetch /object_info again instead of using the cached copy'
             cand --json 'Print one JSON object'
@@ -211,8 +266,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --output-dir 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]'
             cand --timeout 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]'
             cand --idle-timeout 'Give up when the server sends nothing for this many seconds'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --download 'With --prompt-id: download the outputs like run does (else print their URLs)'
             cand --flat-output 'Save files directly in the output dir, ignoring server subfolders'
@@ -229,8 +284,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --version 'Print version'
         }
         &'comfyctl;queue'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --json 'Print one JSON object'
             cand -q 'Only print errors (and data on stdout)'
@@ -245,8 +300,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'comfyctl;queue;clear'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand -y 'Do not ask'
             cand --yes 'Do not ask'
@@ -268,8 +323,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;queue;help;help'= {
         }
         &'comfyctl;cancel'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --json 'Print one JSON object'
             cand -q 'Only print errors (and data on stdout)'
@@ -282,8 +337,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --version 'Print version'
         }
         &'comfyctl;health'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --smoke 'Run a tiny model-free workflow end to end and check its image'
             cand -y 'Do not ask before the smoke test on Comfy Cloud (it costs credits)'
@@ -301,8 +356,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;logs'= {
             cand -n 'How many jobs to list'
             cand --limit 'How many jobs to list'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --server 'The server''s own log (/internal/logs/raw)'
             cand -f 'With --server: keep printing new lines until Ctrl-C'
@@ -320,8 +375,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;hw'= {
             cand -o 'Measure free disk here (default: the current directory)'
             cand --output-dir 'Measure free disk here (default: the current directory)'
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --torch 'Also run a PyTorch probe with the python on PATH'
             cand --json 'Print one JSON object'
@@ -335,8 +390,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --version 'Print version'
         }
         &'comfyctl;config'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand -q 'Only print errors (and data on stdout)'
             cand --quiet 'Only print errors (and data on stdout)'
@@ -351,8 +406,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'comfyctl;config;show'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand --json 'Print JSON'
             cand -q 'Only print errors (and data on stdout)'
@@ -365,8 +420,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --version 'Print version'
         }
         &'comfyctl;config;path'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand -q 'Only print errors (and data on stdout)'
             cand --quiet 'Only print errors (and data on stdout)'
@@ -389,8 +444,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;config;help;help'= {
         }
         &'comfyctl;completions'= {
-            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE]'
-            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
             cand --color 'When to use colour on stderr (NO_COLOR is respected)'
             cand -q 'Only print errors (and data on stdout)'
             cand --quiet 'Only print errors (and data on stdout)'
@@ -404,6 +459,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help'= {
             cand run 'Run a workflow (API or editor format), follow it, and save its outputs'
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
+            cand batch 'Run a workflow many times: counts and parameter sweeps, in parallel, across servers'
             cand validate 'Check a workflow (and parameters) against the server''s node definitions without running it'
             cand convert 'Convert an editor-saved (UI-format) workflow to API format'
             cand deps 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
@@ -420,6 +476,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help;run'= {
         }
         &'comfyctl;help;params'= {
+        }
+        &'comfyctl;help;batch'= {
         }
         &'comfyctl;help;validate'= {
         }

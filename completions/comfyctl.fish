@@ -24,8 +24,8 @@ function __fish_comfyctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c comfyctl -n "__fish_comfyctl_needs_command" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_needs_command" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -35,6 +35,7 @@ complete -c comfyctl -n "__fish_comfyctl_needs_command" -s h -l help -d 'Print h
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "batch" -d 'Run a workflow many times: counts and parameter sweeps, in parallel, across servers'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "deps" -d 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
@@ -65,8 +66,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l partner-key -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l timeout -d 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -100,8 +101,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l height -d '
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -114,6 +115,55 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s q -l quiet 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s V -l version -d 'Print version'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l prompt -d 'Positive prompt text (same as -p prompt=TEXT)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l negative -d 'Negative prompt text' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l seed -d 'Seed, or `random`' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l steps -d 'Sampling steps' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l cfg -d 'CFG scale' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l width -d 'Image width in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l height -d 'Image height in pixels' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l image -d 'Upload an image and use it in the first image loader' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l input -d 'Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l mask -d 'Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l count -d 'Run every combination this many times' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l seed-mode -d 'Seeds across --count repetitions: increment (the workflow\'s seed + n), random, or fixed' -r -f -a "increment\t'The workflow\'s seed plus the repetition number'
+random\t'A fresh seed per repetition'
+fixed\t'The workflow\'s seed every time'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l sweep -d 'Sweep a parameter: NAME=V1,V2,… or a range START..END[:STEP] (repeat for a cartesian product)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l params-file -d 'One job per row: CSV with a header of parameter names, or JSON Lines' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l resume -d 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s j -l jobs -d 'Jobs in flight per server [default: 2 locally, the profile\'s `jobs` on Comfy Cloud]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l timeout -d 'Give up on a job after this many seconds [env: COMFYCTL_TIMEOUT]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s o -l output-dir -d 'The batch directory [default: a new batch-DATE-TIME folder in the output dir]' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l name -d 'Folder name of each job: fields {index}, {seed}, {rep} and every swept parameter' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l grid -d 'Draw a contact sheet of each job\'s first image (an X/Y plot for one or two sweeps)' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l replace-inputs -d 'Replace a different file of the same name on the server (default: the server renames ours)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l zip -d 'Pair the sweeps\' values (first with first, …) instead of every combination'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l dry-run -d 'List the jobs and exit without contacting a server'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l fail-fast -d 'Stop at the first failed job (running jobs of this batch are interrupted)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-validate -d 'Send prompts without checking them against the server\'s node definitions first'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l flat-output -d 'Save files directly in each job\'s folder, ignoring server subfolders'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l json -d 'Print one JSON summary object on stdout at the end'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l jsonl -d 'Print one JSON line per finished job on stdout (the manifest line), the summary last'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s q -l quiet -d 'Only print errors (and data on stdout)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l prompt -d 'Positive prompt text (same as -p prompt=TEXT)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l negative -d 'Negative prompt text' -r
@@ -125,8 +175,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l height -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -150,8 +200,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l height -d 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l set -d 'Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l set-json -d 'Set an input to a JSON value: NODE.input=JSON' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -168,8 +218,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l versi
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l node-map -d 'ComfyUI-Manager\'s extension-node-map.json: which pack provides which node type' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l model-list -d 'ComfyUI-Manager\'s model-list.json: where to download known models' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -186,8 +236,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l events -d 'C
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l timeout -d 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -200,8 +250,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s q -l quiet -
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -212,8 +262,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -f -a "clear" -d 'Remove every pending job (asks first)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -224,8 +274,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Remove every pending job (asks first)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -234,8 +284,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s q -l quiet 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -247,8 +297,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s v -l verbos
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s n -l limit -d 'How many jobs to list' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -260,8 +310,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s v -l verbose 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s o -l output-dir -d 'Measure free disk here (default: the current directory)' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -271,8 +321,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s q -l quiet -d '
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -283,8 +333,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "path" -d 'Print the config file path'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -293,8 +343,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_see
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -305,8 +355,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_see
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file path'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -314,20 +364,21 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l q
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "deps" -d 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "watch" -d 'Live view of a server, or follow one job to its end (saving previews and outputs)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "queue" -d 'Running and pending jobs; `queue clear` removes the pending ones'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "cancel" -d 'Stop jobs: interrupt a running one, remove a pending one'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params validate convert deps watch queue cancel health logs hw config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "params" -d 'List a workflow\'s friendly parameters, models, embeddings and outputs'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "batch" -d 'Run a workflow many times: counts and parameter sweeps, in parallel, across servers'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "validate" -d 'Check a workflow (and parameters) against the server\'s node definitions without running it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "convert" -d 'Convert an editor-saved (UI-format) workflow to API format'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "deps" -d 'What a workflow needs that the server lacks (nodes, models, embeddings, inputs) and how to get it'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "watch" -d 'Live view of a server, or follow one job to its end (saving previews and outputs)'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "queue" -d 'Running and pending jobs; `queue clear` removes the pending ones'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "cancel" -d 'Stop jobs: interrupt a running one, remove a pending one'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "health" -d 'Is the server working: a checklist, and with --smoke a real round trip'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "logs" -d 'Why a prompt failed (or whether it still runs), the last jobs, or the server\'s log'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "hw" -d 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "config" -d 'Show the resolved settings or where the config file lives'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "clear" -d 'Remove every pending job (asks first)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file path'

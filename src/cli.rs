@@ -37,12 +37,12 @@ pub struct Cli {
 /// Options shared by every subcommand.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Profile from the config file [env: COMFYCTL_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL]
-    #[arg(long, global = true, value_name = "URL")]
-    pub url: Option<String>,
+    /// Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)
+    #[arg(long, global = true, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub profile: Vec<String>,
+    /// Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)
+    #[arg(long, global = true, value_name = "URL", action = clap::ArgAction::Append)]
+    pub url: Vec<String>,
     /// Only print errors (and data on stdout)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -63,6 +63,9 @@ pub enum Command {
     /// List a workflow's friendly parameters, models, embeddings and outputs
     #[command(after_help = PARAMS_EXAMPLES)]
     Params(ParamsArgs),
+    /// Run a workflow many times: counts and parameter sweeps, in parallel, across servers
+    #[command(after_help = BATCH_EXAMPLES)]
+    Batch(BatchArgs),
     /// Check a workflow (and parameters) against the server's node definitions without running it
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
@@ -279,6 +282,121 @@ pub struct RunArgs {
     /// No progress bars, even on a terminal
     #[arg(help_heading = "Output", long)]
     pub no_progress: bool,
+}
+
+const BATCH_EXAMPLES: &str = "\
+Examples:
+  comfyctl batch wf.json --count 8                          # seeds base, base+1, …
+  comfyctl batch wf.json --count 8 --seed-mode random
+  comfyctl batch wf.json --sweep cfg=4,7 --sweep steps=10,20 -j 4 --grid grid.png
+  comfyctl batch wf.json --sweep steps=10..40:10 --sweep sampler=euler,dpmpp_2m
+  comfyctl batch wf.json --sweep prompt='a fox,a cat' --sweep seed=1,2 --zip
+  comfyctl batch wf.json --params-file prompts.csv --name '{index:04}_{prompt}'
+  comfyctl batch wf.json --count 100 --profile gpu1 --profile gpu2
+  comfyctl batch --resume outputs/batch-20261123-101500   # only the jobs not done yet
+
+Each job saves into its own folder under the batch directory, and batch.jsonl gets one line
+per finished job (parameters, prompt id, server, status, outputs, timings, error).
+Exit codes: 0 all done, 1 some job failed, 2 usage, 3 rejected before the start, 4 no server
+reachable, 130 Ctrl-C (running jobs of this batch are stopped on the servers).";
+
+/// `comfyctl batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Workflow JSON (API format or as the editor saves it), or - for stdin
+    #[arg(value_name = "WORKFLOW", required_unless_present = "resume")]
+    pub workflow: Option<PathBuf>,
+    /// Parameters every job gets.
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Input files.
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Validation.
+    #[command(flatten)]
+    pub defs: DefsArgs,
+    /// Run every combination this many times
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Jobs")]
+    pub count: usize,
+    /// Seeds across --count repetitions: increment (the workflow's seed + n), random, or fixed
+    #[arg(long, value_enum, default_value_t = SeedModeArg::Increment, value_name = "MODE", help_heading = "Jobs")]
+    pub seed_mode: SeedModeArg,
+    /// Sweep a parameter: NAME=V1,V2,… or a range START..END[:STEP] (repeat for a cartesian product)
+    #[arg(long, value_name = "NAME=VALUES", help_heading = "Jobs")]
+    pub sweep: Vec<String>,
+    /// Pair the sweeps' values (first with first, …) instead of every combination
+    #[arg(long, help_heading = "Jobs")]
+    pub zip: bool,
+    /// One job per row: CSV with a header of parameter names, or JSON Lines
+    #[arg(long, value_name = "FILE", help_heading = "Jobs")]
+    pub params_file: Option<PathBuf>,
+    /// List the jobs and exit without contacting a server
+    #[arg(long, help_heading = "Jobs")]
+    pub dry_run: bool,
+    /// Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl
+    #[arg(long, value_name = "DIR", help_heading = "Jobs", conflicts_with_all = ["workflow", "sweep", "params_file", "zip", "params_file"])]
+    pub resume: Option<PathBuf>,
+    /// Jobs in flight per server [default: 2 locally, the profile's `jobs` on Comfy Cloud]
+    #[arg(
+        short = 'j',
+        long = "jobs",
+        value_name = "N",
+        help_heading = "Submission"
+    )]
+    pub jobs: Option<usize>,
+    /// Stop at the first failed job (running jobs of this batch are interrupted)
+    #[arg(long, help_heading = "Submission")]
+    pub fail_fast: bool,
+    /// Send prompts without checking them against the server's node definitions first
+    #[arg(long, help_heading = "Submission")]
+    pub no_validate: bool,
+    /// Key for partner (API) nodes, sent in extra_data.api_key_comfy_org
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "COMFY_API_KEY",
+        hide_env_values = true,
+        help_heading = "Submission"
+    )]
+    pub partner_key: Option<String>,
+    /// Give up on a job after this many seconds [env: COMFYCTL_TIMEOUT]
+    #[arg(help_heading = "Submission", long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Give up on a job when the server sends nothing about it for this many seconds
+    #[arg(help_heading = "Submission", long, value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
+    /// The batch directory [default: a new batch-DATE-TIME folder in the output dir]
+    #[arg(help_heading = "Output", short, long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Folder name of each job: fields {index}, {seed}, {rep} and every swept parameter
+    #[arg(help_heading = "Output", long, value_name = "TEMPLATE")]
+    pub name: Option<String>,
+    /// Save files directly in each job's folder, ignoring server subfolders
+    #[arg(help_heading = "Output", long)]
+    pub flat_output: bool,
+    /// Draw a contact sheet of each job's first image (an X/Y plot for one or two sweeps)
+    #[arg(help_heading = "Output", long, value_name = "FILE.png")]
+    pub grid: Option<PathBuf>,
+    /// Print one JSON summary object on stdout at the end
+    #[arg(help_heading = "Output", long, conflicts_with = "jsonl")]
+    pub json: bool,
+    /// Print one JSON line per finished job on stdout (the manifest line), the summary last
+    #[arg(help_heading = "Output", long)]
+    pub jsonl: bool,
+    /// No progress bars, even on a terminal
+    #[arg(help_heading = "Output", long)]
+    pub no_progress: bool,
+}
+
+/// `--seed-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedModeArg {
+    /// The workflow's seed plus the repetition number
+    Increment,
+    /// A fresh seed per repetition
+    Random,
+    /// The workflow's seed every time
+    Fixed,
 }
 
 /// `comfyctl params`.

@@ -46,6 +46,12 @@ pub struct ConfigFile {
 pub struct Profile {
     /// Server base URL, e.g. `http://127.0.0.1:8188`.
     pub url: Option<String>,
+    /// Several servers with the same settings: `batch` spreads jobs over all of them; other
+    /// commands use the first (when `url` is not set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    /// Jobs in flight per server for `batch` (Comfy Cloud: what the account's tier allows).
+    pub jobs: Option<usize>,
     /// Where outputs are saved.
     pub output_dir: Option<PathBuf>,
     /// Whole-run timeout in seconds.

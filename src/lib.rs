@@ -8,6 +8,7 @@
 // paths only, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -48,9 +49,15 @@ impl Context {
             Some(p) => config::load(p)?,
             None => None,
         };
+        if self.global.profile.len() > 1 || self.global.url.len() > 1 {
+            return Err(error::Failure::usage(
+                "only batch takes several --profile or --url; give one",
+            )
+            .into());
+        }
         let flags = settings::FlagSettings {
-            profile: self.global.profile.clone(),
-            url: self.global.url.clone(),
+            profile: self.global.profile.first().cloned(),
+            url: self.global.url.first().cloned(),
             output_dir,
             timeout,
         };
@@ -60,6 +67,63 @@ impl Context {
             file.as_ref(),
             path.as_deref(),
         )?)
+    }
+
+    /// Settings for every server a batch uses: each `--profile`, each `--url`, or each of a
+    /// profile's `urls`.
+    pub fn settings_all(
+        &self,
+        output_dir: Option<std::path::PathBuf>,
+        timeout: Option<f64>,
+    ) -> anyhow::Result<Vec<settings::Settings>> {
+        let envs = settings::EnvSettings::from_process();
+        let path = config::config_path(envs.get(config::env::CONFIG));
+        let file = match &path {
+            Some(p) => config::load(p)?,
+            None => None,
+        };
+        let (profiles, urls) = (&self.global.profile, &self.global.url);
+        if profiles.len() > 1 && !urls.is_empty() {
+            return Err(
+                error::Failure::usage("give several --profile or several --url, not both").into(),
+            );
+        }
+        let one = |profile: Option<&String>, url: Option<&String>| {
+            let flags = settings::FlagSettings {
+                profile: profile.cloned(),
+                url: url.cloned(),
+                output_dir: output_dir.clone(),
+                timeout,
+            };
+            settings::resolve(&flags, &envs, file.as_ref(), path.as_deref())
+        };
+        let mut out = Vec::new();
+        if profiles.len() > 1 {
+            for p in profiles {
+                out.push(one(Some(p), None)?);
+            }
+        } else if urls.len() > 1 {
+            for u in urls {
+                out.push(one(profiles.first(), Some(u))?);
+            }
+        } else {
+            out.push(one(profiles.first(), urls.first())?);
+        }
+        // A profile listing several servers stands for all of them.
+        let mut expanded = Vec::new();
+        for mut first in out {
+            let more = std::mem::take(&mut first.more_urls);
+            expanded.push(first.clone());
+            for u in more {
+                let mut extra = first.clone();
+                if extra.kind_source == extra.url_source {
+                    extra.kind = settings::ServerKind::from_url(&u);
+                }
+                extra.url = u;
+                expanded.push(extra);
+            }
+        }
+        Ok(expanded)
     }
 }
 

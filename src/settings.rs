@@ -107,6 +107,10 @@ pub struct Settings {
     pub kind_source: Source,
     /// Partner-node key (`COMFY_API_KEY`), sent in `extra_data`, never as a header.
     pub partner_key: Option<Secret>,
+    /// The profile's further servers (`urls` after the first), for `batch`.
+    pub more_urls: Vec<url::Url>,
+    /// The profile's `jobs` (batch parallelism per server).
+    pub jobs: Option<usize>,
 }
 
 /// Local ComfyUI or Comfy Cloud: they differ in paths, auth and output delivery.
@@ -263,7 +267,7 @@ pub fn resolve(
         flags.url.clone(),
         env::URL,
         envs.get(env::URL).map(str::to_string),
-        profile.map(|(n, p)| (n, p.url.clone())),
+        profile.map(|(n, p)| (n, p.url.clone().or_else(|| p.urls.first().cloned()))),
     )
     .unwrap_or_else(|| (DEFAULT_URL.to_string(), Source::Default));
     let url = parse_server_url(&url_str).map_err(|reason| SettingsError::BadUrl {
@@ -367,6 +371,22 @@ pub fn resolve(
         (None, None) => None,
     };
     let api_key_env = api_key.as_ref().map(|_| key_var);
+    // A profile's `urls` serve batch only when its URL was not overridden.
+    let more_urls = match profile {
+        Some((name, p)) if url_source == Source::Profile(name.to_string()) && p.url.is_none() => p
+            .urls
+            .iter()
+            .skip(1)
+            .map(|u| {
+                parse_server_url(u).map_err(|reason| SettingsError::BadUrl {
+                    value: u.clone(),
+                    source_: Source::Profile(name.to_string()),
+                    reason,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
 
     Ok(Settings {
         profile: profile.map(|(n, _)| n.to_string()),
@@ -382,6 +402,8 @@ pub fn resolve(
         kind,
         kind_source,
         partner_key: envs.get(env::PARTNER_KEY).map(Secret::new),
+        more_urls,
+        jobs: profile.and_then(|(_, p)| p.jobs),
     })
 }
 

@@ -310,14 +310,8 @@ pub async fn run_job(
         }
     };
 
-    let submitted = tokio::select! {
-        r = submit(server, wf, &our_id, &client_id) => r,
-        _ = cancel.cancelled() => {
-            cancel_on_server(server, &our_id).await;
-            return Err(ClientError::Cancelled);
-        }
-    };
-    let (prompt_id, number, dropped) = match submitted {
+    let submitted = match submit_reporting(server, wf, &our_id, &client_id, reporter, cancel).await
+    {
         Ok(s) => s,
         Err(e) => {
             if let Some(c) = conn.take() {
@@ -326,10 +320,73 @@ pub async fn run_job(
             return Err(e);
         }
     };
-    let submitted_at = Instant::now();
     if let Some(reason) = ws_unavailable {
         reporter.report(JobEvent::WebsocketUnavailable { reason });
     }
+    let attach = Attach {
+        prompt_id: submitted.0,
+        client_id,
+        feed: Feed::Own(conn.map(Box::new)),
+        begin,
+        submitted_at: Instant::now(),
+        dropped: submitted.1,
+        running: false,
+    };
+    follow(server, wf, attach, opts, reporter, cancel).await
+}
+
+/// Like [`run_job`], on a batch's shared socket: submitted under the router's client id, the
+/// messages routed to this job by prompt id.
+pub async fn run_routed(
+    server: &Server,
+    router: &super::router::Router,
+    wf: &Workflow,
+    opts: &JobOptions,
+    reporter: &mut dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<JobResult, ClientError> {
+    let begin = Instant::now();
+    let our_id = uuid::Uuid::new_v4().to_string();
+    // Locally the prompt id is ours, so the subscription exists before the first message.
+    // Comfy Cloud picks its own; the router keeps early messages until we subscribe.
+    let early = (!server.is_cloud()).then(|| router.subscribe(&our_id));
+    let (prompt_id, dropped) =
+        submit_reporting(server, wf, &our_id, &router.client_id, reporter, cancel).await?;
+    let sub = match early {
+        Some(s) if prompt_id == our_id => s,
+        _ => router.subscribe(&prompt_id),
+    };
+    let attach = Attach {
+        prompt_id,
+        client_id: router.client_id.clone(),
+        feed: Feed::Routed {
+            sub,
+            down: !router.is_up(),
+        },
+        begin,
+        submitted_at: Instant::now(),
+        dropped,
+        running: false,
+    };
+    follow(server, wf, attach, opts, reporter, cancel).await
+}
+
+/// Submits (Ctrl-C during the submission removes the job if it landed) and reports it.
+async fn submit_reporting(
+    server: &Server,
+    wf: &Workflow,
+    our_id: &str,
+    client_id: &str,
+    reporter: &mut dyn Reporter,
+    cancel: &CancellationToken,
+) -> Result<(String, Vec<NodeErrorReport>), ClientError> {
+    let (prompt_id, number, dropped) = tokio::select! {
+        r = submit(server, wf, our_id, client_id) => r?,
+        _ = cancel.cancelled() => {
+            cancel_on_server(server, our_id).await;
+            return Err(ClientError::Cancelled);
+        }
+    };
     reporter.report(JobEvent::Submitted {
         prompt_id: prompt_id.clone(),
         number,
@@ -340,16 +397,55 @@ pub async fn run_job(
             node_errors: dropped.clone(),
         });
     }
-    let attach = Attach {
-        prompt_id,
-        client_id,
-        conn,
-        begin,
-        submitted_at,
-        dropped,
-        running: false,
-    };
-    follow(server, wf, attach, opts, reporter, cancel).await
+    Ok((prompt_id, dropped))
+}
+
+/// Where a followed job's messages come from.
+pub enum Feed {
+    /// A socket of its own (`run`, `watch`); `None` polls. Reconnected here when it drops.
+    Own(Option<Box<ws::WsConn>>),
+    /// A batch's shared socket, routed by prompt id; the router reconnects it.
+    Routed {
+        /// The subscription.
+        sub: super::router::Subscription,
+        /// The router said the socket is down: poll until it says it is back.
+        down: bool,
+    },
+}
+
+impl Feed {
+    fn polling(&self) -> bool {
+        match self {
+            Feed::Own(c) => c.is_none(),
+            Feed::Routed { down, .. } => *down,
+        }
+    }
+}
+
+/// What arrived on a feed.
+enum Incoming {
+    Msg(ServerMessage),
+    /// Our own socket closed.
+    Closed,
+    /// The shared socket came back after a drop.
+    Gap,
+    /// The shared socket is down.
+    Down,
+}
+
+async fn next_incoming(feed: &mut Feed) -> Incoming {
+    use super::router::Routed;
+    match feed {
+        Feed::Own(Some(c)) => c.next().await.map_or(Incoming::Closed, Incoming::Msg),
+        Feed::Own(None) => std::future::pending().await,
+        Feed::Routed { sub, .. } => match sub.rx.recv().await {
+            Some(Routed::Msg(m)) => Incoming::Msg(m),
+            Some(Routed::Gap) => Incoming::Gap,
+            Some(Routed::Down) => Incoming::Down,
+            // The router is gone (batch ending): poll.
+            None => Incoming::Down,
+        },
+    }
 }
 
 /// A job to follow: what `run_job` has after submitting, or what `watch` builds to attach to a
@@ -359,8 +455,8 @@ pub struct Attach {
     pub prompt_id: String,
     /// The client id the socket uses (local servers send progress only to the submitter's).
     pub client_id: String,
-    /// The open socket, if any (without one the job is polled).
-    pub conn: Option<ws::WsConn>,
+    /// Where the job's messages come from (without any, the job is polled).
+    pub feed: Feed,
     /// When following began (for the total time).
     pub begin: Instant,
     /// When the job was submitted (for queue time).
@@ -384,7 +480,7 @@ pub async fn follow(
     let Attach {
         prompt_id,
         client_id,
-        mut conn,
+        mut feed,
         begin,
         submitted_at,
         dropped,
@@ -434,7 +530,7 @@ pub async fn follow(
         };
 
     enum Step {
-        Msg(Option<ServerMessage>),
+        Msg(Incoming),
         Cancel,
         Timeout,
         Idle,
@@ -448,8 +544,8 @@ pub async fn follow(
             _ = cancel.cancelled() => Step::Cancel,
             _ = sleep_until_opt(deadline) => Step::Timeout,
             _ = sleep_until_opt(idle_at) => Step::Idle,
-            m = next_message(&mut conn) => Step::Msg(m),
-            _ = tokio::time::sleep(poll_every), if conn.is_none() => Step::Poll,
+            m = next_incoming(&mut feed) => Step::Msg(m),
+            _ = tokio::time::sleep(poll_every), if feed.polling() => Step::Poll,
         };
         match step {
             Step::Cancel => {
@@ -488,7 +584,10 @@ pub async fn follow(
                     }
                 }
             }
-            Step::Msg(Some(m)) => {
+            Step::Msg(Incoming::Msg(m)) => {
+                if let Feed::Routed { down, .. } = &mut feed {
+                    *down = false;
+                }
                 if f.handle(m, reporter) {
                     match fetch_final(server, &prompt_id).await? {
                         Some(entry) => break finish(&f, entry, make),
@@ -504,14 +603,38 @@ pub async fn follow(
                     }
                 }
             }
-            Step::Msg(None) => {
+            Step::Msg(Incoming::Down) => {
+                if let Feed::Routed { down, .. } = &mut feed
+                    && !*down
+                {
+                    *down = true;
+                    reporter.report(JobEvent::Disconnected {
+                        reason: "WebSocket closed".into(),
+                    });
+                }
+            }
+            Step::Msg(Incoming::Gap) => {
+                if let Feed::Routed { down, .. } = &mut feed {
+                    *down = false;
+                }
+                reporter.report(JobEvent::Reconnected { attempts: 1 });
+                match check_server(server, &prompt_id).await? {
+                    ServerView::Finished(entry) => break finish(&f, entry, make),
+                    ServerView::Unknown if confirm_unknown(server, &prompt_id).await? => {
+                        break lost(&f, make);
+                    }
+                    _ => {}
+                }
+                f.last_activity = Instant::now();
+            }
+            Step::Msg(Incoming::Closed) => {
                 reporter.report(JobEvent::Disconnected {
                     reason: "WebSocket closed".into(),
                 });
-                conn = None;
+                feed = Feed::Own(None);
                 match reconnect(server, &client_id, cancel, deadline).await {
                     Some((c, attempts)) => {
-                        conn = Some(c);
+                        feed = Feed::Own(Some(Box::new(c)));
                         reporter.report(JobEvent::Reconnected { attempts });
                     }
                     None if cancel.is_cancelled() => continue,
@@ -562,17 +685,20 @@ pub async fn follow(
                 }
                 // No client id: a socket would not carry this job's messages (watch of another
                 // client's job on a local server), so keep polling.
-                if !client_id.is_empty() && last_reconnect_try.elapsed() > Duration::from_secs(5) {
+                if matches!(feed, Feed::Own(None))
+                    && !client_id.is_empty()
+                    && last_reconnect_try.elapsed() > Duration::from_secs(5)
+                {
                     last_reconnect_try = Instant::now();
                     if let Ok(c) = ws::connect(server, &client_id).await {
-                        conn = Some(c);
+                        feed = Feed::Own(Some(Box::new(c)));
                         reporter.report(JobEvent::Reconnected { attempts: 1 });
                     }
                 }
             }
         }
     };
-    if let Some(c) = conn.take() {
+    if let Feed::Own(Some(c)) = feed {
         c.close().await;
     }
     if matches!(
@@ -647,13 +773,6 @@ fn secs(d: Duration) -> String {
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t.into()).await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_message(conn: &mut Option<ws::WsConn>) -> Option<ServerMessage> {
-    match conn {
-        Some(c) => c.next().await,
         None => std::future::pending().await,
     }
 }

@@ -11,6 +11,7 @@ pub mod object_info;
 pub mod outputs;
 pub mod queue;
 pub mod report;
+pub mod router;
 pub mod status;
 pub mod upload;
 pub mod ws;

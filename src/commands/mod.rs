@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod batch;
 pub mod completions;
 pub mod config;
 pub mod convert;
@@ -22,6 +23,7 @@ use crate::error::ExitStatus;
 pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Run(args) => run::run(ctx, &args),
+        Command::Batch(args) => batch::run(ctx, &args),
         Command::Params(args) => params::run(ctx, &args),
         Command::Validate(args) => validate::run(ctx, &args),
         Command::Convert(args) => convert::run(ctx, &args),

@@ -304,7 +304,7 @@ async fn one(
             let attach = Attach {
                 prompt_id: id.to_string(),
                 client_id: args.client_id.clone().unwrap_or_default(),
-                conn,
+                feed: crate::client::job::Feed::Own(conn.map(Box::new)),
                 begin: Instant::now(),
                 submitted_at: Instant::now(),
                 dropped: Vec::new(),

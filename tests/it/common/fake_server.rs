@@ -128,6 +128,8 @@ struct Inner {
     counters: HashMap<(String, String), u32>,
     sockets: HashMap<String, Socket>,
     next_conn: u64,
+    /// The client id of every `/ws` session opened, in order.
+    ws_sessions: Vec<String>,
     number: u64,
     cache: HashMap<String, Option<Value>>,
     requests: Vec<String>,
@@ -291,6 +293,11 @@ impl FakeServer {
             stop: Some(stop_tx),
             thread: Some(thread),
         }
+    }
+
+    /// The client id of every `/ws` session opened so far.
+    pub fn ws_sessions(&self) -> Vec<String> {
+        self.shared.inner.lock().unwrap().ws_sessions.clone()
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -932,6 +939,7 @@ async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
         let mut i = s.inner.lock().unwrap();
         i.next_conn += 1;
         let conn_id = i.next_conn;
+        i.ws_sessions.push(sid.clone());
         let drop_after = i.faults.ws_drop_after.take();
         let n = i.queue.len() + usize::from(i.running.is_some());
         let _ = tx.send(WsOut::Text(
@@ -2125,7 +2133,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
         let mut interrupted = false;
         if let Some(steps) = steps {
             for step in 1..=steps {
-                tokio::time::sleep(s.step_delay).await;
+                pause(s.step_delay).await;
                 if s.inner.lock().unwrap().interrupt {
                     interrupted = true;
                     break;
@@ -2154,7 +2162,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
                 }
             }
         } else {
-            tokio::time::sleep(s.step_delay).await;
+            pause(s.step_delay).await;
         }
         if interrupted || s.inner.lock().unwrap().interrupt {
             ending = Some(interrupted_at(&pid, id, &class, &executed));
@@ -2313,5 +2321,15 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
             sid,
             &json!({"type": "executing", "data": {"node": null, "prompt_id": pid}}),
         );
+    }
+}
+
+/// The step delay; zero means instant (a zero-length tokio sleep still waits for the next 1 ms
+/// timer tick, which would cap an "instant" server near 100 jobs/s).
+async fn pause(d: Duration) {
+    if d.is_zero() {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::time::sleep(d).await;
     }
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Batch throughput and memory against instant fake servers (issue 6's benchmark).
+#
+#   bench/batch.sh [RUNS]        # default 3 runs per figure; prints medians
+#
+# Starts three fake ComfyUI servers with --step-delay-ms 0 on free ports, then measures with
+# /usr/bin/time: 1,000 jobs at -j 16 on one server and on three, and 10,000 jobs on three
+# (peak RSS must not grow with the job count). Each run uses a fresh seed so nothing is cached.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-3}
+cargo build --release --quiet --bin comfyctl --example fake_comfyui
+BIN=target/release/comfyctl
+FAKE=target/release/examples/fake_comfyui
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+URLS=()
+for _ in 1 2 3; do
+  port=$(free_port)
+  "$FAKE" --port "$port" --step-delay-ms 0 >/dev/null 2>&1 &
+  PIDS+=($!)
+  URLS+=("http://127.0.0.1:$port")
+done
+for u in "${URLS[@]}"; do
+  for _ in $(seq 50); do curl -sf "$u/system_stats" >/dev/null && break; sleep 0.1; done
+done
+
+SEEDS=$((RANDOM * 1000))
+# run COUNT URL... → "jobs_per_s peak_rss_kb"
+run() {
+  local count=$1; shift
+  local args=()
+  for u in "$@"; do args+=(--url "$u"); done
+  local seed=$((SEEDS + RANDOM))
+  local out="$WORK/b$seed"
+  /usr/bin/time -f "%M" -o "$WORK/time" "$BIN" batch workflows/tiny_sample.json --seed "$seed" \
+    --count "$count" -j 16 -o "$out" "${args[@]}" --json >"$WORK/summary.json" 2>"$WORK/stderr" || { cat "$WORK/stderr" >&2; exit 1; }
+  local jps
+  jps=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["jobs_per_s"])' "$WORK/summary.json")
+  echo "$jps $(tail -1 "$WORK/time")"
+  rm -rf "$out"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+figure() {
+  local label=$1; shift
+  local rates=() rss=()
+  for _ in $(seq "$RUNS"); do
+    read -r r m < <(run "$@")
+    rates+=("$r"); rss+=("$m")
+  done
+  printf '%-34s %10s jobs/s   peak RSS %6s KB\n' "$label" \
+    "$(printf '%s\n' "${rates[@]}" | median)" "$(printf '%s\n' "${rss[@]}" | median)"
+}
+
+echo "comfyctl batch against instant fake servers, median of $RUNS runs ($(nproc) cores)"
+figure "1,000 jobs, -j 16, one server" 1000 "${URLS[0]}"
+figure "1,000 jobs, -j 16, three servers" 1000 "${URLS[@]}"
+figure "10,000 jobs, -j 16, three servers" 10000 "${URLS[@]}"
