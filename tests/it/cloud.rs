@@ -405,3 +405,44 @@ fn developer_event_socket_follows_a_job() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_batch_on_the_cloud_routes_the_broadcast_socket_by_prompt_id_and_never_shows_the_key() {
+    // The account's other jobs broadcast on the same socket; one fails. Ours must not.
+    let srv = cloud(
+        CloudOptions {
+            other_jobs: true,
+            ..Default::default()
+        },
+        Faults::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    profile(dir.path(), &srv);
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .env("COMFY_CLOUD_API_KEY", KEY)
+        .args([
+            "batch",
+            p.to_str().unwrap(),
+            "--count",
+            "3",
+            "--profile",
+            "cloud",
+        ])
+        .args(["-o", "b", "--jsonl", "-v"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_no_key(&out);
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    for l in &lines[..3] {
+        assert_eq!(l["status"], "success", "{l}");
+        assert_eq!(l["outputs"].as_array().unwrap().len(), 1, "{l}");
+    }
+    // Cloud default: one job in flight unless the profile says more.
+    assert_eq!(lines[3]["servers"][0]["jobs"], 1);
+}
