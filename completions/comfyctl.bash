@@ -588,7 +588,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__deps)
-            opts="-q -v -h -V --node-map --model-list --object-info --refresh --json --profile --url --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -603,6 +603,10 @@ _comfyctl() {
                     return 0
                     ;;
                 --object-info)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --models-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -218,12 +218,16 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l versi
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l node-map -d 'ComfyUI-Manager\'s extension-node-map.json: which pack provides which node type' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l model-list -d 'ComfyUI-Manager\'s model-list.json: where to download known models' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l models-dir -d 'With --fix: the ComfyUI models folder to download into (default: the local server\'s own folders, from /internal/folder_paths)' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l fix -d 'Install missing node packs (comfy-cli, else the server\'s Manager) and download missing models that have a known URL'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l dry-run -d 'With --fix: print every action without doing any'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l strict -d 'A check that could not run (node definitions refused on Comfy Cloud\'s free tier) is a failure instead of a skip'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s v -l verbose -d 'Print every request and server message on stderr'

@@ -441,6 +441,8 @@ Examples:
   comfyctl deps saved_from_editor.json
   comfyctl deps wf.json --node-map extension-node-map.json --model-list model-list.json
   comfyctl deps wf.json --object-info object_info.json --json    # offline
+  comfyctl deps wf.json --fix --dry-run                # what --fix would do
+  comfyctl deps wf.json --fix --models-dir ~/ComfyUI/models
 
 The node map and model list are ComfyUI-Manager's (read from the server when it runs Manager,
 or from the files its PyPI package ships). Exit 0 when nothing is missing, 1 otherwise.";
@@ -460,6 +462,26 @@ pub struct DepsArgs {
     /// Definitions.
     #[command(flatten)]
     pub defs: DefsArgs,
+    /// Install missing node packs (comfy-cli, else the server's Manager) and download missing
+    /// models that have a known URL
+    #[arg(long, help_heading = "Fixing")]
+    pub fix: bool,
+    /// With --fix: print every action without doing any
+    #[arg(long, requires = "fix", help_heading = "Fixing")]
+    pub dry_run: bool,
+    /// With --fix: the ComfyUI models folder to download into (default: the local server's own
+    /// folders, from /internal/folder_paths)
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "COMFYCTL_MODELS_DIR",
+        help_heading = "Fixing"
+    )]
+    pub models_dir: Option<PathBuf>,
+    /// A check that could not run (node definitions refused on Comfy Cloud's free tier) is a
+    /// failure instead of a skip
+    #[arg(long)]
+    pub strict: bool,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,

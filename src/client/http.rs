@@ -139,6 +139,17 @@ impl Server {
         }
     }
 
+    /// True when the server runs on this machine (a loopback host), so paths it reports are
+    /// paths here.
+    pub fn is_local_machine(&self) -> bool {
+        match self.base.host() {
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        }
+    }
+
     /// True for Comfy Cloud.
     pub fn is_cloud(&self) -> bool {
         self.kind == ServerKind::Cloud

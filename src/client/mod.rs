@@ -3,6 +3,7 @@
 
 pub mod devws;
 pub mod events;
+pub mod fetch;
 pub mod history;
 pub mod http;
 pub mod job;

@@ -30,6 +30,9 @@ pub struct ModelHint {
     pub directory: Option<String>,
     /// The API node id that declared it.
     pub node: String,
+    /// The file's sha256 when the workflow states one (`hash` with `hash_type: SHA256`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The result of a conversion.
@@ -473,6 +476,9 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
                         url: s("url"),
                         directory: s("directory"),
                         node: api_id.to_string(),
+                        sha256: s("hash").filter(|_| {
+                            s("hash_type").is_some_and(|t| t.eq_ignore_ascii_case("sha256"))
+                        }),
                     });
                 }
             }

@@ -38,6 +38,9 @@ const OUTPUT_PNG: &[u8] =
 const INPUT_PNG: &[u8] =
     include_bytes!("../../fixtures/real-comfyui-0.26.0/transcripts/invert_output.png");
 
+/// A request a file host received: host, path, headers.
+pub type HostRequest = (String, String, Vec<(String, String)>);
+
 /// Which recorded server to imitate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -78,6 +81,8 @@ pub struct Faults {
     pub legacy_messages: bool,
     /// Send type-1 preview frames (no attribution) even when metadata was negotiated.
     pub type1_previews: bool,
+    /// Cut the next model-file download after this many bytes (Content-Length promises all).
+    pub model_cut_after: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -155,6 +160,17 @@ struct Inner {
     dev_pings: usize,
     /// Close the next developer socket after sending this many messages.
     dev_drop_after: Option<usize>,
+    /// Model files served at `/files/{name}` (both hosts).
+    model_files: HashMap<String, Arc<Vec<u8>>>,
+    /// Every `/files` and `/hf` request: host, path, headers.
+    model_requests: Vec<HostRequest>,
+    /// ComfyUI-Manager: the node map it serves, when enabled.
+    manager_map: Option<Value>,
+    /// Bodies posted to `/manager/queue/install`, and how often the queue was started.
+    manager_installs: Vec<Value>,
+    manager_starts: usize,
+    /// `/internal/folder_paths` root (a local server's models folder).
+    models_root: Option<String>,
 }
 
 fn pattern_matches(pattern: &str, event: &str) -> bool {
@@ -243,6 +259,8 @@ pub struct CloudOptions {
     pub other_jobs: bool,
     /// Words `/api/job/{id}/status` uses for running and finished jobs.
     pub status_words: (String, String),
+    /// The free tier: `/api/object_info` answers 403.
+    pub free_tier: bool,
 }
 
 impl Default for CloudOptions {
@@ -252,6 +270,7 @@ impl Default for CloudOptions {
             redirects: vec![302],
             other_jobs: true,
             status_words: ("in_progress".into(), "completed".into()),
+            free_tier: false,
         }
     }
 }
@@ -293,6 +312,42 @@ impl FakeServer {
             stop: Some(stop_tx),
             thread: Some(thread),
         }
+    }
+
+    /// Serves `data` at `/files/{name}` on both hosts (and `/hf/{name}` redirecting there).
+    pub fn add_model_file(&self, name: &str, data: Vec<u8>) {
+        self.shared
+            .inner
+            .lock()
+            .unwrap()
+            .model_files
+            .insert(name.into(), Arc::new(data));
+    }
+
+    /// Every model-file request: host, path, headers.
+    pub fn model_requests(&self) -> Vec<HostRequest> {
+        self.shared.inner.lock().unwrap().model_requests.clone()
+    }
+
+    /// The second host (`http://127.0.0.2:PORT`).
+    pub fn storage_url(&self) -> String {
+        self.shared.storage_url.get().cloned().unwrap_or_default()
+    }
+
+    /// Imitates ComfyUI-Manager with this node map (`/customnode/getmappings`, install queue).
+    pub fn enable_manager(&self, map: Value) {
+        self.shared.inner.lock().unwrap().manager_map = Some(map);
+    }
+
+    /// What was posted to Manager's install queue, and how often it was started.
+    pub fn manager_installs(&self) -> (Vec<Value>, usize) {
+        let i = self.shared.inner.lock().unwrap();
+        (i.manager_installs.clone(), i.manager_starts)
+    }
+
+    /// Answers `/internal/folder_paths` with `ROOT/<folder>` for every model folder.
+    pub fn set_models_root(&self, root: &std::path::Path) {
+        self.shared.inner.lock().unwrap().models_root = Some(root.display().to_string());
     }
 
     /// The client id of every `/ws` session opened so far.
@@ -478,12 +533,18 @@ pub async fn serve(
         .route("/embeddings", get(|| async { axum::Json(json!([])) }))
         .route("/jobs/{id}", get(get_job))
         .route("/job/{id}/status", get(get_job_status))
-        .route("/experiment/models/{folder}", get(get_experiment_models));
+        .route("/experiment/models/{folder}", get(get_experiment_models))
+        .route("/customnode/getmappings", get(get_manager_map))
+        .route("/manager/queue/install", post(post_manager_install))
+        .route("/manager/queue/start", get(get_manager_start))
+        .route("/internal/folder_paths", get(get_folder_paths));
     // Every route is also served under /api (protocol §1.1).
     let app = Router::new()
         .route("/internal/logs/raw", get(get_logs_raw))
         .route("/developer/api/v1/ws", get(dev_ws_handler))
         .route("/internal/logs/subscribe", patch(patch_logs_subscribe))
+        .route("/files/{name}", get(get_model_file))
+        .route("/hf/{name}", get(get_hf_redirect))
         .merge(routes.clone())
         .nest("/api", routes)
         .layer(axum::middleware::from_fn_with_state(
@@ -495,8 +556,8 @@ pub async fn serve(
             log_request,
         ))
         .with_state(shared.clone());
-    if shared.cloud.is_some() {
-        // Signed URLs point at another host: 127.0.0.2 where the OS allows it.
+    {
+        // Signed URLs and model mirrors point at another host: 127.0.0.2 where the OS allows it.
         let storage = match tokio::net::TcpListener::bind(("127.0.0.2", 0)).await {
             Ok(l) => l,
             Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -507,6 +568,7 @@ pub async fn serve(
         shared.storage_url.set(format!("http://{saddr}")).unwrap();
         let sapp = Router::new()
             .route("/signed", get(get_signed))
+            .route("/files/{name}", get(get_model_file))
             .with_state(shared.clone());
         tokio::spawn(async move {
             let _ = axum::serve(storage, sapp).await;
@@ -753,6 +815,164 @@ async fn get_job_status(State(s): State<Arc<Shared>>, Path(id): Path<String>) ->
 }
 
 /// `/api/experiment/models/{folder}`: `[{name, pathIndex}]`; 404 for an unknown or empty folder.
+async fn get_manager_map(State(s): State<Arc<Shared>>) -> Response {
+    match s.inner.lock().unwrap().manager_map.clone() {
+        Some(m) => json_response(StatusCode::OK, &m),
+        None => plain_error(StatusCode::NOT_FOUND),
+    }
+}
+
+async fn post_manager_install(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let mut i = s.inner.lock().unwrap();
+    if i.manager_map.is_none() {
+        return plain_error(StatusCode::NOT_FOUND);
+    }
+    i.manager_installs
+        .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    StatusCode::OK.into_response()
+}
+
+async fn get_manager_start(State(s): State<Arc<Shared>>) -> Response {
+    let mut i = s.inner.lock().unwrap();
+    if i.manager_map.is_none() {
+        return plain_error(StatusCode::NOT_FOUND);
+    }
+    i.manager_starts += 1;
+    StatusCode::OK.into_response()
+}
+
+async fn get_folder_paths(State(s): State<Arc<Shared>>) -> Response {
+    let Some(root) = s.inner.lock().unwrap().models_root.clone() else {
+        return plain_error(StatusCode::NOT_FOUND);
+    };
+    let folders = [
+        "checkpoints",
+        "loras",
+        "vae",
+        "text_encoders",
+        "diffusion_models",
+        "clip_vision",
+        "controlnet",
+        "upscale_models",
+        "embeddings",
+    ];
+    let v: Map<String, Value> = folders
+        .iter()
+        .map(|f| (f.to_string(), json!([format!("{root}/{f}")])))
+        .collect();
+    json_response(StatusCode::OK, &Value::Object(v))
+}
+
+fn record_model_request(s: &Shared, headers: &axum::http::HeaderMap, path: String) {
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let hs = headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    s.inner
+        .lock()
+        .unwrap()
+        .model_requests
+        .push((host, path, hs));
+}
+
+/// A Hugging Face-like `resolve` URL: states the sha256 in `X-Linked-Etag` and redirects to the
+/// file on the other host (a CDN), which must never receive the token.
+async fn get_hf_redirect(
+    State(s): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    record_model_request(&s, &headers, format!("/hf/{name}"));
+    let data = s.inner.lock().unwrap().model_files.get(&name).cloned();
+    let Some(data) = data else {
+        return plain_error(StatusCode::NOT_FOUND);
+    };
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(data.as_slice())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(
+            "location",
+            format!("{}/files/{name}", s.storage_url.get().unwrap()),
+        )
+        .header("x-linked-etag", format!("\"{sha}\""))
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
+/// A model file with Range support; `model_cut_after` cuts one response short.
+async fn get_model_file(
+    State(s): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    record_model_request(&s, &headers, format!("/files/{name}"));
+    let (data, cut) = {
+        let mut i = s.inner.lock().unwrap();
+        (
+            i.model_files.get(&name).cloned(),
+            i.faults.model_cut_after.take(),
+        )
+    };
+    let Some(data) = data else {
+        return plain_error(StatusCode::NOT_FOUND);
+    };
+    let start = headers
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<usize>().ok());
+    let total = data.len();
+    let (status, from) = match start {
+        Some(n) if n >= total => {
+            return Response::builder()
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header("content-range", format!("bytes */{total}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+        }
+        Some(n) => (StatusCode::PARTIAL_CONTENT, n),
+        None => (StatusCode::OK, 0),
+    };
+    let body = data[from..].to_vec();
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-length", body.len().to_string())
+        .header("accept-ranges", "bytes");
+    if status == StatusCode::PARTIAL_CONTENT {
+        b = b.header(
+            "content-range",
+            format!("bytes {from}-{}/{total}", total - 1),
+        );
+    }
+    match cut {
+        Some(n) => {
+            // Headers promise everything; the body stops after n bytes and the socket closes.
+            let first = body[..(n as usize).min(body.len())].to_vec();
+            use futures_util::StreamExt;
+            // The first part is flushed to the client before the connection breaks.
+            let stream = futures_util::stream::once(async move {
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(first))
+            })
+            .chain(futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(std::io::Error::other("cut"))
+            }));
+            b.body(axum::body::Body::from_stream(stream)).unwrap()
+        }
+        None => b.body(axum::body::Body::from(body)).unwrap(),
+    }
+}
+
 async fn get_experiment_models(
     State(s): State<Arc<Shared>>,
     Path(folder): Path<String>,
@@ -1721,6 +1941,9 @@ fn live_object_info(s: &Shared) -> Value {
 }
 
 async fn get_object_info(State(s): State<Arc<Shared>>) -> Response {
+    if s.cloud.as_ref().is_some_and(|c| c.free_tier) {
+        return cloud_error(403);
+    }
     json_response(StatusCode::OK, &live_object_info(&s))
 }
 

@@ -12,6 +12,8 @@ use crate::workflow::{self, Document, Workflow, schema};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
+mod fix;
+
 /// Version of the `--json` object.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -68,11 +70,18 @@ fn read_json_file(path: &std::path::Path, what: &str) -> anyhow::Result<Value> {
 pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
     let mut provider = DefsProvider::new(ctx, &args.defs);
     let doc = workflow::load_document(&args.workflow)?;
-    let defs = provider.get()?.defs.clone();
     let server: Option<Server> = if args.defs.object_info.is_some() {
         None
     } else {
         Some(provider.server()?.clone())
+    };
+    let defs = match provider.get() {
+        Ok(d) => d.defs.clone(),
+        // Comfy Cloud's free tier refuses node definitions: check models by folder instead.
+        Err(e) if server.as_ref().is_some_and(Server::is_cloud) && refused(&e) => {
+            return cloud_without_defs(ctx, args, server.as_ref().expect("cloud"), doc);
+        }
+        Err(e) => return Err(e),
     };
     // Node types the server lacks, and a prompt of everything else.
     let (wf, missing_types): (Workflow, BTreeMap<String, Vec<String>>) = match doc {
@@ -158,7 +167,13 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
                         .and_then(|h| h.directory.clone())
                         .unwrap_or_else(|| folder.to_string());
                     let fix = url.as_ref().map(|u| format!("comfy model download --url {u} --relative-path models/{folder} --filename {s}"));
-                    models.push(json!({"name": s, "folder": folder, "node": id, "input": spec.name, "url": url, "fix": fix}));
+                    let sha256 = hint.and_then(|h| h.sha256.clone()).or_else(|| {
+                        listed.and_then(|m| m["sha256"].as_str().map(str::to_string))
+                    });
+                    if models.iter().any(|m: &Value| m["name"] == s && m["folder"] == folder.as_str()) {
+                        continue;
+                    }
+                    models.push(json!({"name": s, "folder": folder, "node": id, "input": spec.name, "url": url, "sha256": sha256, "fix": fix}));
                 }
                 None => invalid.push(json!({"node": id, "input": spec.name, "value": s,
                     "allowed": options.len(), "suggestion": crate::workflow::validate::closest(s, options)})),
@@ -179,15 +194,28 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
     let missing = nodes.len() + models.len() + embeddings.len() + inputs.len() + invalid.len();
     let ready = missing == 0;
     let p = &ctx.printer;
+    let fixed = if args.fix && !ready {
+        Some(super::block_on(fix::run(
+            ctx,
+            args,
+            server.as_ref(),
+            ext.3,
+            &nodes,
+            &models,
+        ))??)
+    } else {
+        None
+    };
     if args.json {
-        p.json_pretty(&json!({"schema_version": SCHEMA_VERSION, "workflow": wf.source_name, "ready": ready,
+        let mut v = json!({"schema_version": SCHEMA_VERSION, "workflow": wf.source_name, "ready": ready,
             "nodes": nodes, "models": models, "embeddings": embeddings, "inputs": inputs, "invalid_values": invalid,
-            "embeddings_checked": embeddings_on_server.is_some(), "node_map": !node_map.is_empty()}))?;
-        return Ok(if ready {
-            ExitStatus::Success
-        } else {
-            ExitStatus::JobFailed
-        });
+            "embeddings_checked": embeddings_on_server.is_some(), "node_map": !node_map.is_empty(),
+            "checks": {"nodes": "done"}});
+        if let Some(f) = &fixed {
+            v["fix"] = f.to_json();
+        }
+        p.json_pretty(&v)?;
+        return Ok(exit_for(ready, fixed.as_ref()));
     }
     let x = p.red("✗");
     let section = |title: &str, n: usize| format!("{title} ({n} missing)");
@@ -281,6 +309,135 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
     if embeddings_on_server.is_none() && !schema::embeddings(&wf).is_empty() {
         p.warn("embeddings were not checked (no server to ask)");
     }
+    if let Some(f) = &fixed {
+        f.print(p)?;
+    } else if !ready
+        && !args.fix
+        && (!nodes.is_empty() || models.iter().any(|m| !m["url"].is_null()))
+    {
+        p.info(&format!(
+            "{} comfyctl deps {} --fix installs the packs and downloads the models above (--dry-run shows how)",
+            p.paint_hint(),
+            args.workflow.display()
+        ));
+    }
+    Ok(exit_for(ready, fixed.as_ref()))
+}
+
+/// 0 when nothing was missing or `--fix` fixed everything; 1 otherwise.
+fn exit_for(ready: bool, fixed: Option<&fix::Outcome>) -> ExitStatus {
+    match fixed {
+        _ if ready => ExitStatus::Success,
+        Some(f) if f.all_fixed() => ExitStatus::Success,
+        _ => ExitStatus::JobFailed,
+    }
+}
+
+/// An HTTP 401/403 from the server (the cloud's free tier on node definitions).
+fn refused(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<crate::client::ClientError>()
+            .is_some_and(|c| matches!(c, crate::client::ClientError::Http { status: 403, .. }))
+    })
+}
+
+/// Comfy Cloud without node definitions: the node check is skipped (a failure with
+/// `--strict`); models are checked per folder through `/api/experiment/models/{folder}`.
+fn cloud_without_defs(
+    ctx: &Context,
+    args: &DepsArgs,
+    server: &Server,
+    doc: Document,
+) -> anyhow::Result<ExitStatus> {
+    let wf = match doc {
+        Document::Api(wf) => wf,
+        Document::Ui { source_name, .. } => {
+            return Err(Failure::usage(format!(
+                "{source_name} is an editor workflow, and converting it needs node definitions, which this Comfy Cloud account may not read (HTTP 403); export it in API format"
+            ))
+            .into());
+        }
+    };
+    // Model-like values by folder, from the loader's class and input name.
+    let mut wanted: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for (id, n) in &wf.nodes {
+        let class = n["class_type"].as_str().unwrap_or("");
+        for (input, v) in n["inputs"].as_object().into_iter().flatten() {
+            let Some(s) = v.as_str() else { continue };
+            if let Some(folder) = schema::model_folder(class, input) {
+                wanted.entry(folder.to_string()).or_default().push((
+                    s.to_string(),
+                    id.clone(),
+                    input.clone(),
+                ));
+            }
+        }
+    }
+    let listed = super::block_on(async {
+        let mut out = BTreeMap::new();
+        for folder in wanted.keys() {
+            out.insert(
+                folder.clone(),
+                crate::client::models::list(server, folder).await,
+            );
+        }
+        out
+    })?;
+    let mut models = Vec::new();
+    let mut errors = Vec::new();
+    for (folder, items) in &wanted {
+        match &listed[folder] {
+            Ok(names) => {
+                for (name, node, input) in items {
+                    if !names.iter().any(|n| n == name) {
+                        models.push(
+                            json!({"name": name, "folder": folder, "node": node, "input": input,
+                            "url": null, "fix": null, "folder_empty": names.is_empty()}),
+                        );
+                    }
+                }
+            }
+            Err(e) => errors.push(format!("{folder}: {e}")),
+        }
+    }
+    let ready = models.is_empty() && errors.is_empty() && !args.strict;
+    let p = &ctx.printer;
+    if args.json {
+        p.json_pretty(&json!({"schema_version": SCHEMA_VERSION, "workflow": wf.source_name, "ready": ready,
+            "nodes": [], "models": models, "embeddings": [], "inputs": [], "invalid_values": [],
+            "checks": {"nodes": "skipped", "nodes_reason": "the server refused /object_info (HTTP 403: Comfy Cloud's free tier)"},
+            "errors": errors}))?;
+    } else {
+        p.warn("node types were not checked: this Comfy Cloud account may not read node definitions (HTTP 403); --strict makes that a failure");
+        if !models.is_empty() {
+            p.data_line(&format!("MODELS ({} missing)", models.len()))?;
+            for m in &models {
+                let empty = if m["folder_empty"] == true {
+                    " (the cloud lists no files in that folder)"
+                } else {
+                    ""
+                };
+                p.data_line(&format!(
+                    "  {} {}/{} (node {} {}){empty}",
+                    p.red("✗"),
+                    m["folder"].as_str().unwrap_or(""),
+                    m["name"].as_str().unwrap_or(""),
+                    m["node"].as_str().unwrap_or(""),
+                    m["input"].as_str().unwrap_or("")
+                ))?;
+            }
+        }
+        for e in &errors {
+            p.warn(&format!("cannot list models in {e}"));
+        }
+        if models.is_empty() && errors.is_empty() {
+            p.data_line(&format!(
+                "{} {}: every model it names is on the cloud (node types not checked)",
+                p.green("✓"),
+                wf.source_name
+            ))?;
+        }
+    }
     Ok(if ready {
         ExitStatus::Success
     } else {
@@ -292,18 +449,23 @@ type Extras = (
     BTreeMap<String, (String, String)>,
     Vec<Value>,
     Option<Vec<String>>,
+    bool,
 );
 
 /// The node map and model list (file, else the server's Manager), and the server's embeddings.
 async fn load_extras(server: Option<&Server>, args: &DepsArgs) -> anyhow::Result<Extras> {
-    let node_map = match (&args.node_map, server) {
-        (Some(f), _) => read_node_map(&read_json_file(f, "--node-map file")?),
-        // ComfyUI-Manager serves the same map.
-        (None, Some(s)) => s
+    // ComfyUI-Manager on the server serves the same map (and can install packs).
+    let manager_map = match server {
+        Some(s) if !s.is_cloud() => s
             .get_json("/customnode/getmappings?mode=nickname")
             .await
-            .map(|v| read_node_map(&v))
-            .unwrap_or_default(),
+            .ok(),
+        _ => None,
+    };
+    let has_manager = manager_map.is_some();
+    let node_map = match (&args.node_map, manager_map) {
+        (Some(f), _) => read_node_map(&read_json_file(f, "--node-map file")?),
+        (None, Some(v)) => read_node_map(&v),
         (None, None) => BTreeMap::new(),
     };
     let model_list = match (&args.model_list, server) {
@@ -329,7 +491,7 @@ async fn load_extras(server: Option<&Server>, args: &DepsArgs) -> anyhow::Result
         }),
         None => None,
     };
-    Ok((node_map, model_list, embeddings))
+    Ok((node_map, model_list, embeddings, has_manager))
 }
 
 #[cfg(test)]

@@ -1,0 +1,458 @@
+//! `deps --fix`: install missing node packs (comfy-cli when it is on PATH, else the server's
+//! ComfyUI-Manager, else the command to run) and download missing models with known URLs.
+//! A failed item never stops the others; restarting the server is left to the user.
+
+use crate::Context;
+use crate::cli::DepsArgs;
+use crate::client::Server;
+use crate::client::fetch::{self, FetchError};
+use crate::printer::{Printer, Verbosity};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use tokio_util::sync::CancellationToken;
+
+/// One thing `--fix` did (or would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    /// `node_pack` or `model`.
+    pub kind: &'static str,
+    /// Pack title or model file name.
+    pub item: String,
+    /// `comfy-cli`, `manager`, `download` or `manual`.
+    pub method: &'static str,
+    /// The command run (or to run).
+    pub command: Option<String>,
+    /// Where a model goes.
+    pub path: Option<String>,
+    /// `planned` (dry run), `fixed`, `present`, `failed` or `manual`.
+    pub status: &'static str,
+    /// Why it failed or what to do.
+    pub detail: Option<String>,
+}
+
+/// Everything `--fix` did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Nothing was done (`--dry-run`).
+    pub dry_run: bool,
+    /// Per item.
+    pub actions: Vec<Action>,
+}
+
+impl Outcome {
+    /// True when every item is fixed or was already there.
+    pub fn all_fixed(&self) -> bool {
+        !self.dry_run
+            && self
+                .actions
+                .iter()
+                .all(|a| matches!(a.status, "fixed" | "present"))
+    }
+
+    fn count(&self, status: &str) -> usize {
+        self.actions.iter().filter(|a| a.status == status).count()
+    }
+
+    fn packs_installed(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| a.kind == "node_pack" && a.status == "fixed")
+    }
+
+    /// The `fix` object of `--json`.
+    pub fn to_json(&self) -> Value {
+        json!({"dry_run": self.dry_run, "actions": self.actions,
+               "fixed": self.count("fixed"), "failed": self.count("failed"),
+               "manual": self.count("manual"), "present": self.count("present"),
+               "restart_needed": self.packs_installed()})
+    }
+
+    /// The human report (stdout, like the table above it).
+    pub fn print(&self, p: &Printer) -> std::io::Result<()> {
+        p.data_line(if self.dry_run {
+            "FIX (dry run: nothing was done)"
+        } else {
+            "FIX"
+        })?;
+        for a in &self.actions {
+            let mark = match a.status {
+                "fixed" | "present" => p.green("✓"),
+                "failed" => p.red("✗"),
+                _ => "-".to_string(),
+            };
+            let what = match (a.status, a.method) {
+                ("planned", "download") => format!(
+                    "would download {} → {}",
+                    a.item,
+                    a.path.as_deref().unwrap_or("?")
+                ),
+                ("planned", _) => format!("would run: {}", a.command.as_deref().unwrap_or("?")),
+                ("fixed", "download") => format!(
+                    "downloaded {} ({})",
+                    a.path.as_deref().unwrap_or(&a.item),
+                    a.detail.as_deref().unwrap_or("")
+                ),
+                ("fixed", m) => format!("installed {} ({m})", a.item),
+                ("present", _) => {
+                    format!("{} is already there", a.path.as_deref().unwrap_or(&a.item))
+                }
+                ("failed", _) => format!("{}: {}", a.item, a.detail.as_deref().unwrap_or("failed")),
+                _ => format!(
+                    "{}: {}",
+                    a.item,
+                    a.detail.as_deref().unwrap_or("do it by hand")
+                ),
+            };
+            p.data_line(&format!("  {mark} {what}"))?;
+            if a.status == "manual"
+                && let Some(c) = &a.command
+            {
+                p.data_line(&format!("      run: {c}"))?;
+            }
+        }
+        if !self.dry_run {
+            p.data_line(&format!(
+                "fixed {}, failed {}, left to do by hand {}",
+                self.count("fixed"),
+                self.count("failed"),
+                self.count("manual")
+            ))?;
+        }
+        if self.packs_installed() {
+            p.warn("restart ComfyUI to load the new nodes (comfyctl does not restart it)");
+        }
+        Ok(())
+    }
+}
+
+/// `comfy` on PATH.
+fn find_comfy() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("comfy"))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+/// The repository's name (the folder a git clone makes).
+fn repo_name(url: &str) -> &str {
+    url.trim_end_matches('/')
+        .trim_end_matches(".git")
+        .rsplit('/')
+        .next()
+        .unwrap_or(url)
+}
+
+/// The registry name comfy-cli takes: the repository's name, lower-case.
+fn pack_name(url: &str) -> String {
+    repo_name(url).to_lowercase()
+}
+
+/// Runs the fixes.
+pub async fn run(
+    ctx: &Context,
+    args: &DepsArgs,
+    server: Option<&Server>,
+    has_manager: bool,
+    nodes: &[Value],
+    models: &[Value],
+) -> anyhow::Result<Outcome> {
+    let p = &ctx.printer;
+    let mut out = Outcome {
+        dry_run: args.dry_run,
+        actions: Vec::new(),
+    };
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+
+    // Node packs, once each.
+    let comfy = find_comfy();
+    let mut packs: Vec<(String, String)> = Vec::new();
+    for n in nodes {
+        match (n["pack"]["title"].as_str(), n["pack"]["url"].as_str()) {
+            (Some(t), Some(u)) => {
+                if !packs.iter().any(|(_, x)| x == u) {
+                    packs.push((t.to_string(), u.to_string()));
+                }
+            }
+            _ => out.actions.push(Action {
+                kind: "node_pack",
+                item: n["class_type"].as_str().unwrap_or("?").to_string(),
+                method: "manual",
+                command: None,
+                path: None,
+                status: "manual",
+                detail: Some(
+                    "no known pack provides this node type (pass --node-map extension-node-map.json)"
+                        .into(),
+                ),
+            }),
+        }
+    }
+    for (title, url) in packs {
+        let name = pack_name(&url);
+        let cli_cmd = format!("comfy --skip-prompt node install {name}");
+        let mut a = Action {
+            kind: "node_pack",
+            item: title.clone(),
+            method: "manual",
+            command: Some(cli_cmd.clone()),
+            path: None,
+            status: "manual",
+            detail: Some(format!(
+                "comfy-cli is not on PATH and the server has no ComfyUI-Manager; or: git clone {url} ComfyUI/custom_nodes/{}",
+                repo_name(&url)
+            )),
+        };
+        if let Some(bin) = &comfy {
+            a.method = "comfy-cli";
+            if args.dry_run {
+                a.status = "planned";
+                a.detail = None;
+            } else {
+                p.info(&format!("installing {title}: {cli_cmd}"));
+                // comfy-cli's own output goes to stderr: stdout stays this report.
+                let status = std::process::Command::new(bin)
+                    .args(["--skip-prompt", "node", "install", &name])
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::io::stderr())
+                    .status();
+                match status {
+                    Ok(s) if s.success() => {
+                        a.status = "fixed";
+                        a.detail = None;
+                    }
+                    Ok(s) => {
+                        a.status = "failed";
+                        a.detail = Some(format!("comfy exited with {s}"));
+                    }
+                    Err(e) => {
+                        a.status = "failed";
+                        a.detail = Some(format!("cannot run {}: {e}", bin.display()));
+                    }
+                }
+            }
+        } else if let (true, Some(s)) = (has_manager, server) {
+            a.method = "manager";
+            a.command = Some(format!(
+                "POST {}/manager/queue/install ({url})",
+                s.display_url()
+            ));
+            if args.dry_run {
+                a.status = "planned";
+                a.detail = None;
+            } else {
+                match manager_install(s, &title, &url, &name).await {
+                    Ok(()) => {
+                        a.status = "fixed";
+                        a.detail = None;
+                    }
+                    Err(e) => {
+                        a.status = "failed";
+                        a.detail = Some(e);
+                    }
+                }
+            }
+        }
+        out.actions.push(a);
+    }
+
+    // Models with a URL.
+    let folders = match (&args.models_dir, server) {
+        (Some(_), _) => None,
+        (None, Some(s)) if s.is_local_machine() => s.get_json("/internal/folder_paths").await.ok(),
+        _ => None,
+    };
+    let tokens = fetch::tokens_from_env(|k| std::env::var(k).ok());
+    let http = fetch::client();
+    for m in models {
+        let name = m["name"].as_str().unwrap_or("").to_string();
+        let folder = m["folder"].as_str().unwrap_or("").to_string();
+        let url = m["url"].as_str().map(str::to_string);
+        let mut a = Action {
+            kind: "model",
+            item: format!("{folder}/{name}"),
+            method: "manual",
+            command: m["fix"].as_str().map(str::to_string),
+            path: None,
+            status: "manual",
+            detail: None,
+        };
+        let Some(url) = url else {
+            a.detail = Some("no download URL known: put the file in that folder (or pass --model-list model-list.json)".into());
+            out.actions.push(a);
+            continue;
+        };
+        let dir = match (&args.models_dir, folder_from(&folders, &folder)) {
+            (Some(d), _) => Some(d.join(&folder)),
+            (None, Some(d)) => Some(d),
+            (None, None) => None,
+        };
+        let Some(dir) = dir else {
+            a.detail = Some(
+                "comfyctl does not know where this server keeps its models: pass --models-dir ComfyUI/models"
+                    .into(),
+            );
+            out.actions.push(a);
+            continue;
+        };
+        a.method = "download";
+        let target = dir.join(&name);
+        a.path = Some(target.display().to_string());
+        // The name comes from the workflow: one plain file name, nothing that climbs out.
+        if crate::client::outputs::safe_filename(&name).is_err() || name.starts_with('.') {
+            a.status = "failed";
+            a.detail = Some("the file name is not a plain name; refusing to write it".into());
+            out.actions.push(a);
+            continue;
+        }
+        if target.exists() {
+            a.status = "present";
+            out.actions.push(a);
+            continue;
+        }
+        let Ok(parsed) = url::Url::parse(&url) else {
+            a.status = "failed";
+            a.detail = Some(format!("not a URL: {url}"));
+            out.actions.push(a);
+            continue;
+        };
+        if args.dry_run {
+            a.status = "planned";
+            out.actions.push(a);
+            continue;
+        }
+        let bar = download_bar(p, &name);
+        let mut progress = |have: u64, total: Option<u64>| {
+            if let Some(b) = &bar {
+                if let Some(t) = total {
+                    b.set_length(t);
+                }
+                b.set_position(have);
+            }
+        };
+        let r = fetch::download(
+            &http,
+            &parsed,
+            &dir,
+            &name,
+            m["sha256"].as_str(),
+            &tokens,
+            &mut progress,
+            &cancel,
+        )
+        .await;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        match r {
+            Ok(f) => {
+                a.status = "fixed";
+                a.detail = Some(match (f.resumed_from, &f.sha256) {
+                    (0, Some(_)) => format!("{} bytes, sha256 checked", f.bytes),
+                    (0, None) => format!("{} bytes", f.bytes),
+                    (r, s) => format!(
+                        "{} bytes (resumed at {r}){}",
+                        f.bytes,
+                        if s.is_some() { ", sha256 checked" } else { "" }
+                    ),
+                });
+            }
+            Err(FetchError::Cancelled) => {
+                a.status = "failed";
+                a.detail = Some(FetchError::Cancelled.to_string());
+                out.actions.push(a);
+                break;
+            }
+            Err(e) => {
+                a.status = "failed";
+                a.detail = Some(e.to_string());
+            }
+        }
+        out.actions.push(a);
+    }
+    Ok(out)
+}
+
+/// The server's own folder for `folder` from `/internal/folder_paths` (legacy aliases too).
+fn folder_from(folders: &Option<Value>, folder: &str) -> Option<PathBuf> {
+    let f = folders.as_ref()?;
+    let pick = |k: &str| {
+        f.get(k)
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_str)
+            .map(PathBuf::from)
+    };
+    pick(folder).or_else(|| crate::client::models::alias(folder).and_then(pick))
+}
+
+fn download_bar(p: &Printer, name: &str) -> Option<ProgressBar> {
+    (p.stderr_tty && p.verbosity == Verbosity::Normal).then(|| {
+        let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner:.cyan} {prefix} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b.set_prefix(name.to_string());
+        b
+    })
+}
+
+/// ComfyUI-Manager (v3 API): queue the pack's git install, then start the queue.
+async fn manager_install(s: &Server, title: &str, url: &str, name: &str) -> Result<(), String> {
+    let body = json!({"id": name, "title": title, "reference": url, "repository": url,
+                      "files": [url], "install_type": "git-clone", "version": "nightly",
+                      "selected_version": "nightly", "channel": "default", "mode": "cache"});
+    // Both answer with an empty body; only the status matters.
+    let check = |r: Result<reqwest::Response, crate::client::ClientError>, what: &str| match r {
+        Ok(resp) if resp.status().is_success() => Ok(()),
+        Ok(resp) => Err(format!(
+            "{what}: HTTP {} (Manager's security level may forbid installs from the API)",
+            resp.status().as_u16()
+        )),
+        Err(e) => Err(format!("{what}: {e}")),
+    };
+    check(
+        s.send(
+            reqwest::Method::POST,
+            s.endpoint("/manager/queue/install"),
+            Some(&body),
+        )
+        .await,
+        "Manager refused the install",
+    )?;
+    check(
+        s.send(
+            reqwest::Method::GET,
+            s.endpoint("/manager/queue/start"),
+            None,
+        )
+        .await,
+        "Manager did not start its queue",
+    )
+}
