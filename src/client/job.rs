@@ -502,6 +502,7 @@ pub async fn follow(
     let mut unknown_strikes = 0u32;
     let mut warned_status: Option<String> = None;
     let mut last_reconnect_try = Instant::now();
+    let mut last_quiet_check = Instant::now();
 
     let make =
         |f: &Follow, status: JobStatus, entry: Option<HistoryEntry>, message: Option<String>| {
@@ -535,10 +536,15 @@ pub async fn follow(
         Timeout,
         Idle,
         Poll,
+        Quiet,
     }
 
     let result = loop {
         let idle_at = opts.idle_timeout.map(|d| f.last_activity + d);
+        // A socket that says nothing for a while is double-checked against the server: a
+        // message lost to a race or a proxy must not leave the run waiting forever.
+        let quiet_at =
+            (!feed.polling()).then(|| f.last_activity.max(last_quiet_check) + QUIET_CHECK);
         let step = tokio::select! {
             biased;
             _ = cancel.cancelled() => Step::Cancel,
@@ -546,6 +552,7 @@ pub async fn follow(
             _ = sleep_until_opt(idle_at) => Step::Idle,
             m = next_incoming(&mut feed) => Step::Msg(m),
             _ = tokio::time::sleep(poll_every), if feed.polling() => Step::Poll,
+            _ = sleep_until_opt(quiet_at) => Step::Quiet,
         };
         match step {
             Step::Cancel => {
@@ -652,6 +659,16 @@ pub async fn follow(
                     _ => {}
                 }
                 f.last_activity = Instant::now();
+            }
+            Step::Quiet => {
+                last_quiet_check = Instant::now();
+                match check_server(server, &prompt_id).await? {
+                    ServerView::Finished(entry) => break finish(&f, entry, make),
+                    ServerView::Unknown if confirm_unknown(server, &prompt_id).await? => {
+                        break lost(&f, make);
+                    }
+                    _ => {}
+                }
             }
             Step::Poll => {
                 match check_server(server, &prompt_id).await? {
@@ -765,6 +782,9 @@ fn lost(
         )),
     )
 }
+
+/// How long a silent socket is trusted before the server is asked about the job.
+const QUIET_CHECK: Duration = Duration::from_secs(10);
 
 fn secs(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())

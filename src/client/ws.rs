@@ -12,6 +12,8 @@ type Stream =
 /// An open WebSocket.
 pub struct WsConn {
     stream: Stream,
+    /// Read while connecting (the greeting), handed out first.
+    pending: Option<ServerMessage>,
 }
 
 /// Opens `/ws?clientId=…` and sends `feature_flags` first, so type-4 previews carry prompt and
@@ -54,12 +56,37 @@ pub async fn connect(server: &Server, client_id: &str) -> Result<WsConn, ClientE
             url: server.display_url(),
             reason: format!("WebSocket: {e}"),
         })?;
-    Ok(WsConn { stream })
+    // ComfyUI registers the socket under our client id only after the handshake, then greets it
+    // with a `status` message. Until that greeting, messages for our client id are dropped, so
+    // a job submitted at once (an all-cached one finishes in milliseconds) could end unseen.
+    let mut conn = WsConn {
+        stream,
+        pending: None,
+    };
+    if let Ok(first) = tokio::time::timeout(std::time::Duration::from_secs(2), conn.read()).await {
+        match first {
+            Some(m) => conn.pending = Some(m),
+            None => {
+                return Err(ClientError::Connect {
+                    url: server.display_url(),
+                    reason: "WebSocket closed right after the handshake".into(),
+                });
+            }
+        }
+    }
+    Ok(conn)
 }
 
 impl WsConn {
     /// The next server message; `None` when the socket closed or failed (the caller reconnects).
     pub async fn next(&mut self) -> Option<ServerMessage> {
+        if let Some(m) = self.pending.take() {
+            return Some(m);
+        }
+        self.read().await
+    }
+
+    async fn read(&mut self) -> Option<ServerMessage> {
         loop {
             match self.stream.next().await? {
                 Ok(Message::Text(t)) => {

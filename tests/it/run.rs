@@ -859,3 +859,27 @@ fn broken_pipe_exits_quietly() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_job_finishing_before_the_server_registered_our_socket_is_not_missed() {
+    // The server registers a socket only after the handshake; an all-cached job submitted in
+    // that window would send its messages to nobody. comfyctl waits for the greeting first.
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(dir.path(), &srv, &sample_workflow(), &[])
+            .status
+            .success()
+    );
+    srv.faults(|f| f.ws_register_delay = Some(std::time::Duration::from_millis(400)));
+    let out = run(dir.path(), &srv, &sample_workflow(), &["--jsonl"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Followed over the socket (the cached event arrived), not found later by the
+    // silent-socket check.
+    assert!(events.iter().any(|e| e["type"] == "cached"), "{events:?}");
+    assert_eq!(events.last().unwrap()["status"], "success");
+}

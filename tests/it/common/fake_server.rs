@@ -83,6 +83,8 @@ pub struct Faults {
     pub type1_previews: bool,
     /// Cut the next model-file download after this many bytes (Content-Length promises all).
     pub model_cut_after: Option<u64>,
+    /// Register each WebSocket this long after its handshake (messages before are dropped).
+    pub ws_register_delay: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -1154,6 +1156,12 @@ async fn ws_handler(
 }
 
 async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
+    // Like aiohttp's `prepare` then `sockets[sid] = ws`: the handshake is done before the socket
+    // is registered; a slow server widens that window.
+    let delay = s.inner.lock().unwrap().faults.ws_register_delay;
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (conn_id, drop_after) = {
         let mut i = s.inner.lock().unwrap();
