@@ -41,6 +41,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand health 'Is the server working: a checklist, and with --smoke a real round trip'
             cand logs 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log'
             cand hw 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
+            cand setup 'Get a local ComfyUI running: comfy-cli, ComfyUI, a background server, a `local` profile'
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -393,6 +394,26 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'comfyctl;setup'= {
+            cand --workspace 'Where ComfyUI lives [default: the platform data dir, e.g. ~/.local/share/comfyctl/ComfyUI]'
+            cand --port 'Port the server listens on (127.0.0.1 only)'
+            cand --profile-name 'Name of the profile to write'
+            cand --wait 'Seconds to wait for the server to answer after starting it'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --cpu 'Install for the CPU even when a GPU is found'
+            cand --dry-run 'Print each step (and its command) without doing any'
+            cand --json 'Print one JSON object with every step'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'comfyctl;config'= {
             cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
             cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
@@ -473,6 +494,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand health 'Is the server working: a checklist, and with --smoke a real round trip'
             cand logs 'Why a prompt failed (or whether it still runs), the last jobs, or the server''s log'
             cand hw 'What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit'
+            cand setup 'Get a local ComfyUI running: comfy-cli, ComfyUI, a background server, a `local` profile'
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -503,6 +525,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help;logs'= {
         }
         &'comfyctl;help;hw'= {
+        }
+        &'comfyctl;help;setup'= {
         }
         &'comfyctl;help;config'= {
             cand show 'Print the resolved settings (secrets redacted) and where each came from'

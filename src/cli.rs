@@ -38,7 +38,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)
-    #[arg(long, global = true, value_name = "NAME", action = clap::ArgAction::Append)]
+    #[arg(long, global = true, value_name = "NAME", action = clap::ArgAction::Append,
+          add = clap_complete::ArgValueCompleter::new(crate::commands::completions::profile_names))]
     pub profile: Vec<String>,
     /// Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)
     #[arg(long, global = true, value_name = "URL", action = clap::ArgAction::Append)]
@@ -93,6 +94,9 @@ pub enum Command {
     /// What this machine can run: OS, CPU, RAM, disk, GPUs, and which model families fit
     #[command(after_help = HW_EXAMPLES)]
     Hw(HwArgs),
+    /// Get a local ComfyUI running: comfy-cli, ComfyUI, a background server, a `local` profile
+    #[command(after_help = SETUP_EXAMPLES)]
+    Setup(SetupArgs),
     /// Show the resolved settings or where the config file lives
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -148,7 +152,8 @@ once, e.g. to commit it or to run it where no server is reachable.";
 #[command(next_help_heading = "Parameters")]
 pub struct ParamArgs {
     /// Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)
-    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE",
+          add = clap_complete::ArgValueCompleter::new(crate::commands::completions::param_names))]
     pub params: Vec<String>,
     /// Positive prompt text (same as -p prompt=TEXT)
     #[arg(long, value_name = "TEXT")]
@@ -397,6 +402,46 @@ pub enum SeedModeArg {
     Random,
     /// The workflow's seed every time
     Fixed,
+}
+
+const SETUP_EXAMPLES: &str = "\
+Examples:
+  comfyctl setup --dry-run                 # every step, nothing done
+  comfyctl setup                           # install (if needed) and start on port 8188
+  comfyctl setup --workspace ~/ComfyUI --port 8190
+  comfyctl run workflows/empty_image_smoke.json --profile local
+
+Steps: check the hardware; leave a server that already answers on the port alone; install
+comfy-cli if missing (pipx, else uvx, else pip --user); install ComfyUI into the workspace
+(comfy install, --cpu without a GPU); start it in the background with its log in
+WORKSPACE/comfyctl-server.log; wait for /system_stats; write the profile. Running it again only
+does what is missing. Restarting or stopping the server is up to you (comfyctl prints its pid).
+Exit codes: 0 running, 1 a step failed, 2 usage, 130 Ctrl-C.";
+
+/// `comfyctl setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Where ComfyUI lives [default: the platform data dir, e.g. ~/.local/share/comfyctl/ComfyUI]
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Port the server listens on (127.0.0.1 only)
+    #[arg(long, default_value_t = 8188, value_name = "PORT")]
+    pub port: u16,
+    /// Name of the profile to write
+    #[arg(long, default_value = "local", value_name = "NAME")]
+    pub profile_name: String,
+    /// Seconds to wait for the server to answer after starting it
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub wait: u64,
+    /// Install for the CPU even when a GPU is found
+    #[arg(long)]
+    pub cpu: bool,
+    /// Print each step (and its command) without doing any
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON object with every step
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `comfyctl params`.

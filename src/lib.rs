@@ -129,6 +129,9 @@ impl Context {
 
 /// Parses the command line, runs the command, prints any error, returns the exit code.
 pub fn main_entry() -> ExitCode {
+    // `COMPLETE=bash comfyctl` prints the dynamic completion script; completing answers here.
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .complete();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -12,6 +12,7 @@ pub mod params;
 pub mod prepare;
 pub mod queue;
 pub mod run;
+pub mod setup;
 pub mod validate;
 pub mod watch;
 
@@ -34,6 +35,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Cancel(args) => queue::cancel(ctx, &args),
         Command::Health(args) => health::run(ctx, &args),
         Command::Logs(args) => logs::run(ctx, &args),
+        Command::Setup(args) => setup::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => completions::run(&args),
     }

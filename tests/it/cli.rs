@@ -91,3 +91,46 @@ fn help_matches_the_reviewed_snapshots() {
         );
     }
 }
+
+#[test]
+fn dynamic_completion_offers_profile_names_and_the_workflows_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[profiles.local]\nurl = \"http://127.0.0.1:8188\"\n[profiles.gpu]\nurl = \"http://gpu:8188\"\n",
+    )
+    .unwrap();
+    let wf =
+        crate::common::write_workflow(dir.path(), "wf.json", &crate::common::sample_workflow());
+    let complete = |index: &str, words: &[&str]| {
+        let out = crate::common::comfyctl(dir.path())
+            .env("COMPLETE", "bash")
+            .env("_CLAP_IFS", "\n")
+            .env("_CLAP_COMPLETE_INDEX", index)
+            .arg("--")
+            .args(words)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        complete("3", &["comfyctl", "run", "--profile", "g"]),
+        ["gpu"]
+    );
+    let mut all = complete("3", &["comfyctl", "batch", "--profile", ""]);
+    all.sort();
+    assert_eq!(all, ["gpu", "local"]);
+    let w = wf.to_str().unwrap();
+    assert_eq!(
+        complete("4", &["comfyctl", "run", w, "-p", "st"]),
+        ["steps="]
+    );
+    let names = complete("4", &["comfyctl", "batch", w, "-p", ""]);
+    assert!(
+        names.contains(&"prompt=".to_string()) && names.contains(&"seed=".to_string()),
+        "{names:?}"
+    );
+}

@@ -12,4 +12,5 @@ mod logs;
 mod params;
 mod queue;
 mod run;
+mod setup;
 mod watch;
