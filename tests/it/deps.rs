@@ -421,3 +421,87 @@ fn on_the_clouds_free_tier_the_node_check_is_skipped_and_strict_fails_it() {
         "a skipped check fails under --strict"
     );
 }
+
+#[test]
+fn fix_on_an_editor_template_downloads_what_its_properties_models_name_into_their_folders() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut wf: Value = serde_json::from_slice(
+        &std::fs::read(fixture("templates/image_z_image_turbo.json")).unwrap(),
+    )
+    .unwrap();
+    // Point every `properties.models` entry at the fake host; state a sha256 for the first.
+    let mut first = true;
+    let mut names = Vec::new();
+    let mut patch = |nodes: &mut Value| {
+        for n in nodes.as_array_mut().into_iter().flatten() {
+            for m in n["properties"]["models"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                let name = m["name"].as_str().unwrap().to_string();
+                let blob: Vec<u8> = name.bytes().cycle().take(50_000).collect();
+                srv.add_model_file(&name, blob.clone());
+                m["url"] = json!(format!("{}/files/{name}", srv.url()));
+                if first {
+                    use sha2::Digest;
+                    let h: String = sha2::Sha256::digest(&blob)
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    m["hash"] = json!(h);
+                    m["hash_type"] = json!("SHA256");
+                    first = false;
+                }
+                names.push((name, m["directory"].as_str().unwrap().to_string()));
+            }
+        }
+    };
+    patch(&mut wf["nodes"]);
+    for sg in wf["definitions"]["subgraphs"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        patch(&mut sg["nodes"]);
+    }
+    let p = write_workflow(dir.path(), "template.json", &wf);
+    let out = comfyctl(dir.path())
+        .args(["deps", p.to_str().unwrap(), "--url", &srv.url()])
+        .args(["--fix", "--models-dir", "models", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fix"]["fixed"], 3, "{:#}", v["fix"]);
+    let actions = v["fix"]["actions"].as_array().unwrap();
+    assert!(
+        actions
+            .iter()
+            .filter(|a| a["detail"].as_str().unwrap().contains("sha256 checked"))
+            .count()
+            == 1
+    );
+    for a in actions {
+        let rel = a["path"].as_str().unwrap();
+        assert!(Path::new(rel).starts_with("models"), "{rel}");
+        assert!(dir.path().join(rel).is_file(), "{rel}");
+    }
+    // Each model went to the folder the workflow names for it.
+    for (name, folder) in names.iter().filter(|(n, _)| {
+        actions
+            .iter()
+            .any(|a| a["item"].as_str().unwrap().ends_with(n.as_str()))
+    }) {
+        assert!(
+            dir.path().join("models").join(folder).join(name).is_file(),
+            "{folder}/{name}"
+        );
+    }
+}
