@@ -113,6 +113,20 @@ pub fn cache_dir() -> Option<PathBuf> {
         .map(|d| d.cache_dir().to_path_buf())
 }
 
+/// True when the file's group or other users may read it (always false off Unix).
+pub fn readable_by_others(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Reads the file; a missing file is not an error (the tool works with no config).
 pub fn load(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
     let text = match std::fs::read_to_string(path) {

@@ -37,6 +37,28 @@ pub struct Context {
 }
 
 impl Context {
+    /// Reads the config file, warning (like ssh) when it holds secrets others can read.
+    fn config_file(
+        &self,
+        envs: &settings::EnvSettings,
+    ) -> anyhow::Result<(Option<std::path::PathBuf>, Option<config::ConfigFile>)> {
+        let path = config::config_path(envs.get(config::env::CONFIG));
+        let file = match &path {
+            Some(p) => config::load(p)?,
+            None => None,
+        };
+        if let (Some(p), Some(f)) = (&path, &file)
+            && f.profiles.values().any(|pr| !pr.headers.is_empty())
+            && config::readable_by_others(p)
+        {
+            self.printer.warn(&format!(
+                "{} holds header values (secrets) and other users can read it: chmod 600 {0}",
+                p.display()
+            ));
+        }
+        Ok((path, file))
+    }
+
     /// Resolves settings from flags, environment and config file.
     pub fn settings(
         &self,
@@ -44,11 +66,7 @@ impl Context {
         timeout: Option<f64>,
     ) -> anyhow::Result<settings::Settings> {
         let envs = settings::EnvSettings::from_process();
-        let path = config::config_path(envs.get(config::env::CONFIG));
-        let file = match &path {
-            Some(p) => config::load(p)?,
-            None => None,
-        };
+        let (path, file) = self.config_file(&envs)?;
         if self.global.profile.len() > 1 || self.global.url.len() > 1 {
             return Err(error::Failure::usage(
                 "only batch takes several --profile or --url; give one",
@@ -77,11 +95,7 @@ impl Context {
         timeout: Option<f64>,
     ) -> anyhow::Result<Vec<settings::Settings>> {
         let envs = settings::EnvSettings::from_process();
-        let path = config::config_path(envs.get(config::env::CONFIG));
-        let file = match &path {
-            Some(p) => config::load(p)?,
-            None => None,
-        };
+        let (path, file) = self.config_file(&envs)?;
         let (profiles, urls) = (&self.global.profile, &self.global.url);
         if profiles.len() > 1 && !urls.is_empty() {
             return Err(

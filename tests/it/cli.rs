@@ -134,3 +134,30 @@ fn dynamic_completion_offers_profile_names_and_the_workflows_parameters() {
         "{names:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_config_with_secrets_that_others_can_read_gets_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        "default_profile = \"p\"\n[profiles.p]\nurl = \"http://127.0.0.1:9\"\n[profiles.p.headers]\nX-Proxy-Token = \"tok-777\"\n",
+    )
+    .unwrap();
+    let show = || {
+        crate::common::comfyctl(dir.path())
+            .args(["config", "show"])
+            .output()
+            .unwrap()
+    };
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = show();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("other users can read it: chmod 600"), "{err}");
+    assert!(!err.contains("tok-777") && !String::from_utf8_lossy(&out.stdout).contains("tok-777"));
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = show();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("chmod"));
+}
