@@ -155,7 +155,15 @@ pub fn safe_subfolder(sub: &str) -> Result<Vec<String>, String> {
             continue;
         }
         check_component(c)?;
+        if c.len() > 255 {
+            return Err("a folder name is longer than 255 bytes".into());
+        }
         out.push(c.to_string());
+    }
+    // Nothing a server writes is this deep; refusing it keeps a hostile name from building a
+    // tree no tool can walk (PATH_MAX is 4096).
+    if out.len() > 32 || sub.len() > 1024 {
+        return Err("the subfolder is implausibly deep or long".into());
     }
     Ok(out)
 }
@@ -167,6 +175,9 @@ pub fn safe_filename(name: &str) -> Result<(), String> {
     }
     if name.contains('/') || name.contains('\\') {
         return Err("the file name contains a path separator".into());
+    }
+    if name.len() > 255 {
+        return Err("the file name is longer than 255 bytes".into());
     }
     check_component(name)
 }

@@ -883,3 +883,133 @@ fn a_job_finishing_before_the_server_registered_our_socket_is_not_missed() {
     assert!(events.iter().any(|e| e["type"] == "cached"), "{events:?}");
     assert_eq!(events.last().unwrap()["status"], "success");
 }
+
+/// Output names a hostile or broken server could send: `..` everywhere, absolute paths,
+/// backslashes, drive letters, NUL and control characters, very long names, Unicode look-alikes
+/// of `.` and `/`, Windows oddities, and names that collide.
+fn hostile_names(abs_target: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = Vec::new();
+    let f = |n: &str| (n.to_string(), String::new());
+    let s = |n: &str, sub: &str| (n.to_string(), sub.to_string());
+    for n in [
+        "..",
+        "../x.png",
+        "../../x.png",
+        "a/../../x.png",
+        "a/..",
+        "./../x.png",
+        "x.png/..",
+        "..\\x.png",
+        "..\\..\\x.png",
+        "a\\..\\..\\x.png",
+        "\\x.png",
+        "\\\\server\\share\\x.png",
+        "/x.png",
+        "C:x.png",
+        "C:\\x.png",
+        "c:/x.png",
+        "x.png:stream",
+        "a\0.png",
+        "\0",
+        "\n.png",
+        "x\r.png",
+        "x\t.png",
+        "",
+        ".",
+        "./",
+        "//",
+        "x.png.",
+        "x.png ",
+        "CON",
+        "NUL.png",
+        "\u{2025}/x.png",
+        "\u{ff0e}\u{ff0e}/x.png",
+        "..\u{2215}x.png",
+        "..\u{2044}x.png",
+        "..\u{ff0f}x.png",
+        "%2e%2e%2fx.png",
+        "..%2fx.png",
+        "\u{202e}gnp.x",
+        ".\u{200b}./x.png",
+        "x.png",
+        "x.png",
+    ] {
+        v.push(f(n));
+    }
+    v.push(f(abs_target));
+    v.push(f(&"a".repeat(300)));
+    v.push(f(&format!("{}.png", "é".repeat(200))));
+    for (n, sub) in [
+        ("x.png", ".."),
+        ("x.png", "../.."),
+        ("x.png", "a/../.."),
+        ("x.png", "..\\.."),
+        ("x.png", "/etc"),
+        ("x.png", "\\\\server\\share"),
+        ("x.png", "D:"),
+        ("x.png", "D:\\x"),
+        ("x.png", "a\0b"),
+        ("x.png", "\u{ff0e}\u{ff0e}"),
+        ("x.png", ".\u{200b}."),
+    ] {
+        v.push(s(n, sub));
+    }
+    v.push(s("x.png", &"deep/".repeat(900)));
+    v.push(s(
+        "x.png",
+        std::path::Path::new(abs_target)
+            .parent()
+            .unwrap()
+            .to_str()
+            .unwrap(),
+    ));
+    v
+}
+
+#[test]
+fn fifty_hostile_output_names_never_write_outside_the_output_dir() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let abs_target = outside.path().join("escaped.png");
+    let names = hostile_names(abs_target.to_str().unwrap());
+    assert!(names.len() >= 50, "{}", names.len());
+    srv.faults(|f| {
+        f.extra_outputs = names
+            .iter()
+            .map(|(n, sub)| json!({"filename": n, "subfolder": sub, "type": "output"}))
+            .collect();
+    });
+    // The server also really has files under some of the look-alike names.
+    for (n, sub) in &names {
+        if !n.contains('/') && !n.contains('\\') && !n.contains('\0') && !n.is_empty() {
+            srv.add_file("output", sub, n, b"hostile".to_vec());
+        }
+    }
+    let out = run(dir.path(), &srv, &invert_workflow(None), &["-o", "sub/out"]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "not every output could be saved"
+    );
+    let e = text(&out.stderr);
+    assert!(!e.contains("panicked"), "{e}");
+    // Everything written is inside sub/out; nothing at all in the other directory.
+    for p in walk(dir.path()) {
+        assert!(
+            p.starts_with(dir.path().join("sub/out"))
+                || p.starts_with(dir.path().join(".cache-comfyctl"))
+                || p.ends_with("wf.json"),
+            "written outside the output dir: {p:?}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert!(!abs_target.exists());
+    // No temp files left anywhere.
+    assert!(
+        walk(dir.path())
+            .iter()
+            .all(|p| !p.to_string_lossy().contains(".part")),
+        "a partial file was left"
+    );
+}
