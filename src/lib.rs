@@ -141,8 +141,49 @@ impl Context {
     }
 }
 
+/// A panic is a bug; its report must still never show a secret. The default hook prints the
+/// panic message verbatim, and a message can contain anything a bug formatted into it, so this
+/// one removes the value of every secret-looking environment variable (and URL credentials)
+/// first, and exits 101 like the default.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let raw = match (
+            info.payload().downcast_ref::<&str>(),
+            info.payload().downcast_ref::<String>(),
+        ) {
+            (Some(s), _) => s.to_string(),
+            (_, Some(s)) => s.clone(),
+            _ => "(no message)".to_string(),
+        };
+        let mut msg = raw;
+        for (k, v) in std::env::vars() {
+            let k = k.to_ascii_uppercase();
+            let secret = ["KEY", "TOKEN", "SECRET", "PASSWORD"]
+                .iter()
+                .any(|w| k.contains(w));
+            if secret && v.len() >= 6 {
+                msg = msg.replace(&v, "(redacted)");
+            }
+        }
+        let msg = secret::redact_text(&msg);
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: comfyctl crashed (a bug){at}: {msg}\nhint: please report it at the project's issue tracker with the command you ran (without your keys)"
+        );
+    }));
+    // A deliberate crash, so the report above is tested like any other output.
+    if std::env::var_os("COMFYCTL_DEBUG_PANIC").is_some() {
+        let key = std::env::var("COMFY_CLOUD_API_KEY").unwrap_or_default();
+        panic!("deliberate crash while holding the key {key}");
+    }
+}
+
 /// Parses the command line, runs the command, prints any error, returns the exit code.
 pub fn main_entry() -> ExitCode {
+    install_panic_hook();
     // `COMPLETE=bash comfyctl` prints the dynamic completion script; completing answers here.
     clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
         .complete();

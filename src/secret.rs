@@ -73,9 +73,36 @@ pub fn redact_url(url: &url::Url) -> String {
     u.to_string()
 }
 
+/// Redacts every URL found in free text (words starting with `http://`, `https://`, `ws://`,
+/// `wss://`), for messages whose origin is unknown (a panic).
+pub fn redact_text(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|w| {
+            let trimmed = w.trim_end();
+            let lower = trimmed.to_ascii_lowercase();
+            if ["http://", "https://", "ws://", "wss://"]
+                .iter()
+                .any(|p| lower.starts_with(p))
+                && let Ok(u) = url::Url::parse(trimmed)
+            {
+                format!("{}{}", redact_url(&u), &w[trimmed.len()..])
+            } else {
+                w.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_in_free_text_lose_their_credentials() {
+        let t = redact_text("failed on https://u:pw@h/x?token=abc and more\n");
+        assert!(!t.contains("pw@") && !t.contains("abc"), "{t}");
+        assert!(t.ends_with(" and more\n"));
+    }
 
     #[test]
     fn never_formats_the_value() {

@@ -446,3 +446,74 @@ fn a_batch_on_the_cloud_routes_the_broadcast_socket_by_prompt_id_and_never_shows
     // Cloud default: one job in flight unless the profile says more.
     assert_eq!(lines[3]["servers"][0]["jobs"], 1);
 }
+
+/// Every subcommand, loud and machine-readable, on success and on error paths (and a crash):
+/// neither the cloud key nor the partner key ever appears in stdout or stderr.
+#[test]
+fn no_subcommand_ever_prints_a_key() {
+    let srv = cloud(CloudOptions::default(), Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    profile(dir.path(), &srv);
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let mut bad = sample_workflow();
+    bad["3"]["inputs"]["sampler_name"] = serde_json::json!("nope");
+    let bad = write_workflow(dir.path(), "bad.json", &bad);
+    let (w, b) = (wf.to_str().unwrap(), bad.to_str().unwrap());
+    let first = run(dir.path(), &srv, &["--json"], Some(KEY));
+    let pid: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let pid = pid["prompt_id"].as_str().unwrap().to_string();
+    let key_url = format!("http://me:{KEY}@127.0.0.1:9/?token={KEY}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["run", w, "-v", "--json"],
+        vec!["run", w, "-v", "--jsonl"],
+        vec!["run", w, "--detach", "--json", "-v"],
+        vec!["run", b, "-v", "--json"],
+        vec!["run", b, "--no-validate", "-v", "--jsonl"],
+        vec!["batch", w, "--count", "2", "-v", "--jsonl", "-o", "bt"],
+        vec!["params", w, "--json", "-v"],
+        vec!["validate", b, "--json", "-v"],
+        vec!["convert", w, "-v"],
+        vec!["deps", w, "--json", "-v"],
+        vec!["watch", "--prompt-id", &pid, "-v", "--jsonl"],
+        vec!["queue", "--json", "-v"],
+        vec!["cancel", "00000000-0000-4000-8000-000000000000", "-v"],
+        vec!["health", "--json", "-v"],
+        vec!["logs", &pid, "--json", "-v"],
+        vec!["logs", "--json", "-v"],
+        vec!["hw", "--json", "-v"],
+        vec!["config", "show", "--json", "-v"],
+        vec!["config", "show", "-v"],
+        vec!["run", w, "-v", "--json", "--url", &key_url],
+        vec!["health", "-v", "--url", &key_url],
+        vec!["setup", "--dry-run", "--json", "-v", "--workspace", "ws"],
+    ];
+    for args in &cases {
+        let mut cmd = comfyctl(dir.path());
+        cmd.env("COMFY_CLOUD_API_KEY", KEY)
+            .env("COMFY_API_KEY", PARTNER)
+            .env("PATH", dir.path());
+        if !args.contains(&"--url") {
+            cmd.args(["--profile", "cloud"]);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(
+            !text(&out.stderr).contains("panicked"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        for s in [text(&out.stdout), text(&out.stderr)] {
+            assert!(!s.contains(KEY), "{args:?} leaked the key: {s}");
+            assert!(!s.contains(PARTNER), "{args:?} leaked the partner key: {s}");
+        }
+    }
+    // A crash report is scrubbed too.
+    let out = comfyctl(dir.path())
+        .env("COMFY_CLOUD_API_KEY", KEY)
+        .env("COMFYCTL_DEBUG_PANIC", "1")
+        .args(["hw"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(101));
+    assert!(text(&out.stderr).contains("comfyctl crashed (a bug)"));
+    assert_no_key(&out);
+}
