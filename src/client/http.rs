@@ -81,12 +81,20 @@ impl Server {
             .and_then(|v| v.parse::<f64>().ok())
             .map(Duration::from_secs_f64)
             .unwrap_or(Duration::from_secs(60));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("comfyctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(read_timeout)
+            .tcp_nodelay(true)
             // Redirects are followed by hand so credentials never travel to another host.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if settings.url.scheme() == "http" && settings.kind == ServerKind::Local {
+            // A plain-http local server never needs TLS; loading the system's trust store costs
+            // several milliseconds per command. An https redirect from it would fail verification
+            // (no roots) rather than be trusted.
+            builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        }
+        let http = builder
             .build()
             .map_err(|e| ClientError::Connect {
                 url: redact_url(&settings.url),

@@ -36,7 +36,8 @@ pub async fn connect(server: &Server, client_id: &str) -> Result<WsConn, ClientE
             req.headers_mut().insert(name, val);
         }
     }
-    let connect = tokio_tungstenite::connect_async(req);
+    // Nagle off: our few small frames (feature flags, close) should not wait for an ACK.
+    let connect = tokio_tungstenite::connect_async_with_config(req, None, true);
     let (mut stream, _) = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
         .await
         .map_err(|_| ClientError::Connect {

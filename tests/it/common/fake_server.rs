@@ -573,6 +573,10 @@ pub async fn serve(
             .route("/files/{name}", get(get_model_file))
             .with_state(shared.clone());
         tokio::spawn(async move {
+            use axum::serve::ListenerExt;
+            let storage = storage.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(storage, sapp).await;
         });
     }
@@ -582,6 +586,12 @@ pub async fn serve(
     let addr = listener.local_addr().unwrap();
     tokio::spawn(worker(shared.clone()));
     let fut = async move {
+        // aiohttp (ComfyUI) sets TCP_NODELAY; without it, small WebSocket frames wait ~40 ms
+        // for delayed ACKs and every benchmark measures that instead of the client.
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let _ = axum::serve(listener, app).await;
     };
     (addr, shared, fut)
