@@ -94,12 +94,10 @@ impl Server {
             // (no roots) rather than be trusted.
             builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
         }
-        let http = builder
-            .build()
-            .map_err(|e| ClientError::Connect {
-                url: redact_url(&settings.url),
-                reason: e.to_string(),
-            })?;
+        let http = builder.build().map_err(|e| ClientError::Connect {
+            url: redact_url(&settings.url),
+            reason: e.to_string(),
+        })?;
         if settings.kind == ServerKind::Cloud && settings.api_key.is_none() {
             return Err(ClientError::MissingKey {
                 var: settings

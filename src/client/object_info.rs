@@ -103,8 +103,7 @@ pub async fn fetch(
     if let Some(p) = &cache
         && !refresh
         && let Ok(text) = std::fs::read(p)
-        && let Ok(v) = serde_json::from_slice::<Value>(&text)
-        && let Ok(defs) = NodeDefs::from_value(&v)
+        && let Ok(defs) = NodeDefs::from_slice(&text)
     {
         server.log(|| format!("object_info from cache {}", p.display()));
         return Ok(Defs {

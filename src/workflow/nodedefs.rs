@@ -146,10 +146,18 @@ impl NodeDef {
     }
 }
 
-/// Every class the server knows.
+/// Every class the server knows. Read from a file, each class stays raw JSON until it is
+/// first looked up: a workflow uses a dozen of a server's thousands of classes, and parsing
+/// them all cost most of a cached `run`'s time.
 #[derive(Debug, Clone, Default)]
 pub struct NodeDefs {
-    defs: BTreeMap<String, NodeDef>,
+    defs: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    raw: Option<Box<serde_json::value::RawValue>>,
+    parsed: std::sync::OnceLock<Option<NodeDef>>,
 }
 
 /// `/object_info` was not the expected object.
@@ -172,13 +180,53 @@ impl NodeDefs {
         let defs = obj
             .iter()
             .filter_map(|(class, n)| parse_def(class, n).map(|d| (class.clone(), d)))
+            .map(|(class, d)| {
+                (
+                    class,
+                    Entry {
+                        raw: None,
+                        parsed: std::sync::OnceLock::from(Some(d)),
+                    },
+                )
+            })
+            .collect();
+        Ok(NodeDefs { defs })
+    }
+
+    /// Reads a `/object_info` body from bytes, parsing each class only when it is looked up.
+    pub fn from_slice(bytes: &[u8]) -> Result<NodeDefs, NodeDefsError> {
+        let map: BTreeMap<String, Box<serde_json::value::RawValue>> = serde_json::from_slice(bytes)
+            .map_err(|e| NodeDefsError(format!("expected a JSON object of node classes: {e}")))?;
+        if !map.is_empty() && !map.values().any(|r| r.get().contains("\"input\"")) {
+            return Err(NodeDefsError(
+                "no entry has an \"input\" field; is this really /object_info?".into(),
+            ));
+        }
+        let defs = map
+            .into_iter()
+            .map(|(class, raw)| {
+                (
+                    class,
+                    Entry {
+                        raw: Some(raw),
+                        parsed: std::sync::OnceLock::new(),
+                    },
+                )
+            })
             .collect();
         Ok(NodeDefs { defs })
     }
 
     /// The class named `class`.
     pub fn get(&self, class: &str) -> Option<&NodeDef> {
-        self.defs.get(class)
+        let e = self.defs.get(class)?;
+        e.parsed
+            .get_or_init(|| {
+                let raw = e.raw.as_ref()?;
+                let v: Value = serde_json::from_str(raw.get()).ok()?;
+                parse_def(class, &v)
+            })
+            .as_ref()
     }
 
     /// Number of classes.
@@ -398,6 +446,23 @@ mod tests {
     fn defs() -> NodeDefs {
         let raw = include_str!("../../tests/fixtures/real-comfyui-0.3.64/object_info.json");
         NodeDefs::from_value(&serde_json::from_str(raw).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn lazy_classes_read_like_eager_ones() {
+        let raw = include_str!("../../tests/fixtures/real-comfyui-0.26.0/object_info.json");
+        let eager = NodeDefs::from_value(&serde_json::from_str(raw).unwrap()).unwrap();
+        let lazy = NodeDefs::from_slice(raw.as_bytes()).unwrap();
+        for class in ["KSampler", "CheckpointLoaderSimple", "LoadImage", "SaveImage"] {
+            assert_eq!(
+                format!("{:?}", lazy.get(class)),
+                format!("{:?}", eager.get(class)),
+                "{class}"
+            );
+        }
+        assert!(lazy.get("NoSuchNode").is_none());
+        assert!(NodeDefs::from_slice(b"[1, 2]").is_err());
+        assert!(NodeDefs::from_slice(b"{\"a\": {\"b\": 1}}").is_err());
     }
 
     #[test]
