@@ -453,7 +453,12 @@ mod tests {
         let raw = include_str!("../../tests/fixtures/real-comfyui-0.26.0/object_info.json");
         let eager = NodeDefs::from_value(&serde_json::from_str(raw).unwrap()).unwrap();
         let lazy = NodeDefs::from_slice(raw.as_bytes()).unwrap();
-        for class in ["KSampler", "CheckpointLoaderSimple", "LoadImage", "SaveImage"] {
+        for class in [
+            "KSampler",
+            "CheckpointLoaderSimple",
+            "LoadImage",
+            "SaveImage",
+        ] {
             assert_eq!(
                 format!("{:?}", lazy.get(class)),
                 format!("{:?}", eager.get(class)),
