@@ -14,6 +14,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod fsutil;
 pub mod hw;
 pub mod printer;
 pub mod progress;

@@ -797,7 +797,7 @@ async fn sleep_until_opt(at: Option<Instant>) {
     }
 }
 
-async fn open_ws(
+pub(crate) async fn open_ws(
     server: &Server,
     client_id: &str,
     attempts: u32,

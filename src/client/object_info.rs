@@ -119,25 +119,11 @@ pub async fn fetch(
     })?;
     if let Some(p) = &cache {
         // Best effort: a cache that cannot be written only costs time.
-        let _ = write_atomically(p, &serde_json::to_vec(&v).unwrap_or_default());
+        let _ = crate::fsutil::write_atomically(p, &serde_json::to_vec(&v).unwrap_or_default());
     }
     Ok(Defs {
         defs,
         source: DefsSource::Server,
         version,
-    })
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
     })
 }

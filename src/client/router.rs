@@ -130,24 +130,14 @@ impl Router {
         let client_id = uuid::Uuid::new_v4().to_string();
         let state = Arc::new(Mutex::new(State::default()));
         let stop = CancellationToken::new();
-        let mut first = None;
-        let mut err = None;
-        for n in 0..3u32 {
-            match ws::connect(&server, &client_id).await {
+        let (first, err) =
+            match super::job::open_ws(&server, &client_id, 3, &CancellationToken::new()).await {
                 Ok(c) => {
-                    first = Some(c);
-                    break;
+                    state.lock().expect("router state").up = true;
+                    (Some(c), None)
                 }
-                Err(e) => err = Some(e),
-            }
-            if n < 2 {
-                tokio::time::sleep(server.retry.delay(n)).await;
-            }
-        }
-        if first.is_some() {
-            err = None;
-            state.lock().expect("router state").up = true;
-        }
+                Err(e) => (None, Some(e)),
+            };
         let task = tokio::spawn(pump(
             server,
             client_id.clone(),

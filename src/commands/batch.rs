@@ -439,19 +439,10 @@ fn batch_dir(ctx: &Context, args: &BatchArgs) -> anyhow::Result<PathBuf> {
 }
 
 fn write_plan_file(dir: &Path, f: &PlanFile) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| ClientError::LocalIo {
-        path: dir.to_path_buf(),
-        source,
-    })?;
     let path = dir.join(PLAN_FILE);
-    let tmp = dir.join(format!(".{PLAN_FILE}.part"));
     let text = serde_json::to_string_pretty(f)?;
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|source| {
-            let _ = std::fs::remove_file(&tmp);
-            ClientError::LocalIo { path, source }
-        })?;
+    crate::fsutil::write_atomically(&path, text.as_bytes())
+        .map_err(|source| ClientError::LocalIo { path, source })?;
     Ok(())
 }
 
@@ -461,12 +452,18 @@ struct Slot {
     router: Option<Rc<Router>>,
     limit: usize,
     in_flight: usize,
-    down: bool,
+    /// Since when it has been unreachable (`None` while up).
     down_since: Option<Instant>,
     base: Option<Rc<Workflow>>,
     done: usize,
     failed: usize,
     label: String,
+}
+
+impl Slot {
+    fn is_down(&self) -> bool {
+        self.down_since.is_some()
+    }
 }
 
 /// What a job task hands back.
@@ -538,7 +535,6 @@ async fn execute(
             router: None,
             limit,
             in_flight: 0,
-            down: false,
             down_since: None,
             base: None,
             done: 0,
@@ -552,7 +548,6 @@ async fn execute(
             Ok(_) => {}
             Err(e @ ClientError::Connect { .. }) => {
                 printer.warn(&format!("{}: {e}; not using it", slot.label));
-                slot.down = true;
                 slot.down_since = Some(Instant::now());
                 first_error.get_or_insert(e);
             }
@@ -560,7 +555,7 @@ async fn execute(
             Err(_) => {}
         }
     }
-    if slots.iter().all(|s| s.down) {
+    if slots.iter().all(|s| s.is_down()) {
         return Err(first_error.expect("all down").into());
     }
     if queue.is_empty() {
@@ -571,7 +566,7 @@ async fn execute(
     }
 
     if !queue.is_empty() {
-        let checker = slots.iter().position(|s| !s.down).expect("one is up");
+        let checker = slots.iter().position(|s| !s.is_down()).expect("one is up");
         if !args.no_validate
             && !resumed
             && let Some(status) =
@@ -579,7 +574,7 @@ async fn execute(
         {
             return Ok(status);
         }
-        for slot in slots.iter_mut().filter(|s| !s.down) {
+        for slot in slots.iter_mut().filter(|s| !s.is_down()) {
             let mut wf = base.clone();
             if file.inputs.any() {
                 let mut applied = Vec::new();
@@ -616,7 +611,7 @@ async fn execute(
     if pending > 0 {
         let servers_txt = slots
             .iter()
-            .filter(|s| !s.down)
+            .filter(|s| !s.is_down())
             .map(|s| format!("{} (-j {})", s.label, s.limit))
             .collect::<Vec<_>>()
             .join(", ");
@@ -671,7 +666,7 @@ async fn execute(
         // Hand out work to servers with free slots, the least loaded first.
         while !stopping && !queue.is_empty() {
             let Some(si) = (0..slots.len())
-                .filter(|&i| !slots[i].down && slots[i].in_flight < slots[i].limit)
+                .filter(|&i| !slots[i].is_down() && slots[i].in_flight < slots[i].limit)
                 .min_by(|&a, &b| {
                     let la = slots[a].in_flight as f64 / slots[a].limit as f64;
                     let lb = slots[b].in_flight as f64 / slots[b].limit as f64;
@@ -790,11 +785,11 @@ async fn execute(
                     Ok(j) if j.status == JobStatus::Lost => true,
                     _ => false,
                 };
-                let tries = attempts.entry(fin.index).or_insert(0);
-                *tries += 1;
-                if moved && !stopping && *tries < MAX_ATTEMPTS {
-                    if matches!(fin.outcome, Err(ClientError::Connect { .. })) && !slot.down {
-                        slot.down = true;
+                // Only moved jobs are tracked, so the map does not grow with the batch.
+                let tries = attempts.remove(&fin.index).unwrap_or(0) + 1;
+                if moved && !stopping && tries < MAX_ATTEMPTS {
+                    attempts.insert(fin.index, tries);
+                    if matches!(fin.outcome, Err(ClientError::Connect { .. })) && !slot.is_down() {
                         slot.down_since = Some(Instant::now());
                         let label = slot.label.clone();
                         ui.suspend(|| printer.warn(&format!("{label} is down; moving its jobs to the other servers")));
@@ -802,7 +797,7 @@ async fn execute(
                     queue.push_front(fin.index);
                     continue;
                 }
-                let line = result_line(&plan, &fin, &slots[fin.slot].label, &dir, *tries);
+                let line = result_line(&plan, &fin, &slots[fin.slot].label, &dir, tries);
                 let status = line["status"].as_str().unwrap_or("failed").to_string();
                 record(&mut manifest, &line, printer)?;
                 match status.as_str() {
@@ -833,11 +828,10 @@ async fn execute(
                     cancel.cancel();
                 }
             }
-            _ = probe.tick(), if slots.iter().any(|s| s.down) => {
-                for slot in slots.iter_mut().filter(|s| s.down && s.base.is_some()) {
+            _ = probe.tick(), if slots.iter().any(|s| s.is_down()) => {
+                for slot in slots.iter_mut().filter(|s| s.is_down() && s.base.is_some()) {
                     let ok = tokio::time::timeout(Duration::from_secs(2), slot.server.get_json("/system_stats")).await;
                     if matches!(ok, Ok(Ok(_))) {
-                        slot.down = false;
                         slot.down_since = None;
                         let label = slot.label.clone();
                         ui.suspend(|| printer.info(&format!("{label} is back")));
@@ -898,7 +892,7 @@ async fn execute(
         "not_run": total - counts.done - counts.failed - counts.cancelled - counts.skipped,
         "elapsed_s": (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "jobs_per_s": if elapsed.as_secs_f64() > 0.0 { ((counts.done + counts.failed) as f64 / elapsed.as_secs_f64() * 100.0).round() / 100.0 } else { 0.0 },
-        "servers": slots.iter().map(|s| json!({"url": s.label, "jobs": s.limit, "done": s.done, "failed": s.failed, "down": s.down})).collect::<Vec<_>>(),
+        "servers": slots.iter().map(|s| json!({"url": s.label, "jobs": s.limit, "done": s.done, "failed": s.failed, "down": s.is_down()})).collect::<Vec<_>>(),
         "grid": grid_info,
         "exit_code": status.code(),
     });
@@ -1268,7 +1262,7 @@ fn print_summary(printer: &Printer, s: &Value, slots: &[Slot], status: ExitStatu
                 sl.label,
                 sl.done,
                 sl.failed,
-                if sl.down { " (down)" } else { "" }
+                if sl.is_down() { " (down)" } else { "" }
             );
         }
     }

@@ -139,31 +139,48 @@ fn user_bin() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-fn answers(url: &str) -> Option<String> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .ok()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()?;
-    rt.block_on(async {
-        let v: serde_json::Value = client
-            .get(format!("{url}/system_stats"))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        Some(
-            v.pointer("/system/comfyui_version")
-                .and_then(|x| x.as_str())
-                .unwrap_or("unknown version")
-                .to_string(),
-        )
-    })
+/// Asks `/system_stats` on the local server: one runtime and client for every check, since the
+/// wait loop asks four times a second. Plain http to 127.0.0.1 needs no trust store.
+struct Probe {
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl Probe {
+    fn new() -> Result<Probe, String> {
+        Ok(Probe {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .tls_certs_only(Vec::<reqwest::Certificate>::new())
+                .build()
+                .map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// The ComfyUI version when the server answers.
+    fn version(&self, url: &str) -> Option<String> {
+        self.rt.block_on(async {
+            let v: serde_json::Value = self
+                .client
+                .get(format!("{url}/system_stats"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            Some(
+                v.pointer("/system/comfyui_version")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("unknown version")
+                    .to_string(),
+            )
+        })
+    }
 }
 
 /// Runs the command.
@@ -202,7 +219,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> anyhow::Result<ExitStatus> {
         steps: Vec::new(),
         interrupted: interrupted.clone(),
     };
-    let outcome = steps(ctx, args, &mut r, &workspace, &url);
+    let outcome = Probe::new().and_then(|probe| steps(ctx, args, &mut r, &probe, &workspace, &url));
     let status = match &outcome {
         Ok(Some(pid)) => {
             if !args.json {
@@ -258,6 +275,7 @@ fn steps(
     ctx: &Context,
     args: &SetupArgs,
     r: &mut Run<'_>,
+    probe: &Probe,
     workspace: &Path,
     url: &str,
 ) -> Result<Option<Option<u32>>, String> {
@@ -297,7 +315,7 @@ fn steps(
 
     // 2. Already running?
     let t = Instant::now();
-    if let Some(version) = answers(url) {
+    if let Some(version) = probe.version(url) {
         r.record(Step {
             step: "server",
             status: "skipped",
@@ -305,7 +323,7 @@ fn steps(
             command: None,
             ms: ms(t),
         });
-        profile_step(ctx, args, r, url)?;
+        profile_step(args, r, url)?;
         return Ok(if r.dry_run { None } else { Some(None) });
     }
 
@@ -400,7 +418,7 @@ fn steps(
             command: Some(shown),
             ms: 0,
         });
-        profile_step(ctx, args, r, url)?;
+        profile_step(args, r, url)?;
         return Ok(None);
     }
     let pid = start_server(&comfy, workspace, &ws, &port, &log).map_err(|e| {
@@ -425,7 +443,7 @@ fn steps(
     let t = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(args.wait);
     let version = loop {
-        if let Some(v) = answers(url) {
+        if let Some(v) = probe.version(url) {
             break v;
         }
         let gone = !process_alive(pid);
@@ -470,7 +488,7 @@ fn steps(
         command: None,
         ms: ms(t),
     });
-    profile_step(ctx, args, r, url)?;
+    profile_step(args, r, url)?;
     Ok(Some(Some(pid)))
 }
 
@@ -612,9 +630,8 @@ fn start_server(
     let child = c.spawn().map_err(|e| format!("cannot start comfy: {e}"))?;
     let pid = child.id();
     // Not waited on: it outlives us. The pid file is written whole, then renamed.
-    let tmp = workspace.join(format!(".{PID_FILE}.part"));
-    let _ = std::fs::write(&tmp, format!("{pid}\n"))
-        .and_then(|_| std::fs::rename(&tmp, workspace.join(PID_FILE)));
+    let _ =
+        crate::fsutil::write_atomically(&workspace.join(PID_FILE), format!("{pid}\n").as_bytes());
     std::mem::forget(child);
     Ok(pid)
 }
@@ -645,7 +662,7 @@ fn log_tail(log: &Path, n: usize) -> String {
 
 /// Writes (or updates) `[profiles.NAME] url = …`, keeping the rest of the file as it was, and
 /// makes it the default when the file names none.
-fn profile_step(ctx: &Context, args: &SetupArgs, r: &mut Run<'_>, url: &str) -> Result<(), String> {
+fn profile_step(args: &SetupArgs, r: &mut Run<'_>, url: &str) -> Result<(), String> {
     let t = Instant::now();
     let envs = crate::settings::EnvSettings::from_process();
     let Some(path) = crate::config::config_path(envs.get(crate::config::env::CONFIG)) else {
@@ -658,7 +675,6 @@ fn profile_step(ctx: &Context, args: &SetupArgs, r: &mut Run<'_>, url: &str) -> 
         });
         return Ok(());
     };
-    let _ = ctx;
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),

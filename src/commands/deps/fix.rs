@@ -10,7 +10,7 @@ use crate::printer::{Printer, Verbosity};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 /// One thing `--fix` did (or would do).
@@ -127,27 +127,6 @@ impl Outcome {
     }
 }
 
-/// `comfy` on PATH.
-fn find_comfy() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("comfy"))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        p.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        p.is_file()
-    }
-}
-
 /// The repository's name (the folder a git clone makes).
 fn repo_name(url: &str) -> &str {
     url.trim_end_matches('/')
@@ -187,7 +166,7 @@ pub async fn run(
     }
 
     // Node packs, once each.
-    let comfy = find_comfy();
+    let comfy = crate::commands::setup::which("comfy", &[]);
     let mut packs: Vec<(String, String)> = Vec::new();
     for n in nodes {
         match (n["pack"]["title"].as_str(), n["pack"]["url"].as_str()) {
