@@ -81,14 +81,19 @@ fn main() {
     let mut failures: Vec<(String, String)> = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut convert_time = std::time::Duration::ZERO;
+    let mut parse_time = std::time::Duration::ZERO;
+    let mut max_convert = std::time::Duration::ZERO;
+    let mut validate_time = std::time::Duration::ZERO;
     let mut needs_newer = 0;
     for f in &files {
         let Ok(text) = std::fs::read_to_string(f) else {
             continue;
         };
+        let t = Instant::now();
         let Ok(doc) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
+        let parsed_in = t.elapsed();
         if !is_ui_format(&doc) {
             continue;
         }
@@ -107,7 +112,10 @@ fn main() {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         let t = Instant::now();
         let converted = convert(&doc, &name, &defs);
-        convert_time += t.elapsed();
+        let took = t.elapsed();
+        convert_time += took;
+        parse_time += parsed_in;
+        max_convert = max_convert.max(took + parsed_in);
         let wf = match converted {
             Ok(c) => c.workflow,
             Err(e) => {
@@ -116,7 +124,9 @@ fn main() {
                 continue;
             }
         };
+        let t = Instant::now();
         let report = validate(&wf, &defs);
+        validate_time += t.elapsed();
         let errors: Vec<(String, String, String, String)> = report
             .rejection
             .iter()
@@ -246,6 +256,9 @@ fn main() {
                 "valid_except_missing_files": ok_with_missing_files, "percent": pct,
                 "needs_newer_server": needs_newer,
                 "convert_ms_per_workflow": convert_time.as_secs_f64() * 1000.0 / eligible.max(1) as f64,
+                "parse_ms_per_workflow": parse_time.as_secs_f64() * 1000.0 / eligible.max(1) as f64,
+                "validate_ms_per_workflow": validate_time.as_secs_f64() * 1000.0 / eligible.max(1) as f64,
+                "max_parse_and_convert_ms": max_convert.as_secs_f64() * 1000.0,
                 "failures": failures.iter().map(|(f, r)| serde_json::json!({"file": f, "reason": r})).collect::<Vec<_>>()})
         );
     } else {

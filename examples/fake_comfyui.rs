@@ -6,6 +6,10 @@
 //!
 //! Flags: --port N, --old (imitate 0.3.64), --step-delay-ms N, --fail-class CLASS,
 //! --drop-ws-after N, --output-size BYTES, --view-truncate N, --fail-next KIND:COUNT:STATUS,
+//! --progress-burst N / --preview-burst N (each sampler step also sends N× progress_state and
+//! progress / N preview frames: the WebSocket ingest benchmark), --chaos RATE (random 5xx, lost
+//! prompt answers, truncated downloads and dropped sockets; unique output bytes) and
+//! --served-log FILE (queued prompt ids and output checksums), for scripts/soak.sh,
 //! --cloud KEY (imitate Comfy Cloud: /api routes, X-API-Key, signed-URL redirects to a second
 //! host, a broadcast WebSocket).
 
@@ -22,7 +26,7 @@ fn main() {
         ..Default::default()
     };
     let mut args = std::env::args().skip(1);
-    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--cloud KEY]";
+    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--progress-burst N] [--preview-burst N] [--chaos RATE] [--served-log FILE] [--cloud KEY]";
     let usage = || -> ! {
         eprintln!("{USAGE}");
         std::process::exit(2)
@@ -59,6 +63,14 @@ fn main() {
                     ),
                 );
             }
+            "--progress-burst" => {
+                opts.faults.progress_burst = val().parse().unwrap_or_else(|_| usage())
+            }
+            "--preview-burst" => {
+                opts.faults.preview_burst = val().parse().unwrap_or_else(|_| usage())
+            }
+            "--chaos" => opts.faults.chaos = Some(val().parse().unwrap_or_else(|_| usage())),
+            "--served-log" => opts.faults.served_log = Some(val().into()),
             "--cloud" => {
                 opts.cloud = Some(CloudOptions {
                     api_key: val(),

@@ -1,8 +1,11 @@
 //! Server → client WebSocket messages, parsed leniently: unknown types and fields are ignored and
 //! optional fields stay optional, so servers from 0.3.x to the newest all work (protocol §7).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// An execution error as the server reports it (WebSocket or history).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -214,11 +217,131 @@ fn id_list(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The envelope, with `data` left unparsed until the type is known.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// A node or prompt id as `str_field` reads it: a string, or a number (some custom nodes);
+/// anything else is no id.
+#[derive(Default)]
+struct Id(Option<String>);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Id;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an id")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Id, E> {
+                Ok(Id(Some(s.to_string())))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Id, E> {
+                Ok(Id(Some(n.to_string())))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Id, E> {
+                Ok(Id(Some(n.to_string())))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Id, E> {
+                Ok(Id(serde_json::Number::from_f64(n).map(|n| n.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Id, E> {
+                Ok(Id(None))
+            }
+            fn visit_unit<E>(self) -> Result<Id, E> {
+                Ok(Id(None))
+            }
+            fn visit_none<E>(self) -> Result<Id, E> {
+                Ok(Id(None))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Id, D::Error> {
+                d.deserialize_any(V)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Id, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Id(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Id, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Id(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `progress` data, typed: the firehose message, parsed without building a tree.
+#[derive(Deserialize)]
+struct ProgressData {
+    #[serde(default)]
+    prompt_id: Id,
+    #[serde(default)]
+    node: Id,
+    value: Option<f64>,
+    max: Option<f64>,
+}
+
+/// `progress_state` data, typed: only each node's state is read.
+#[derive(Deserialize)]
+struct ProgressStateData<'a> {
+    #[serde(default)]
+    prompt_id: Id,
+    #[serde(borrow, default)]
+    nodes: Option<BTreeMap<Cow<'a, str>, NodeState<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct NodeState<'a> {
+    #[serde(borrow)]
+    state: Option<Cow<'a, str>>,
+}
+
 /// Parses a text frame. Invalid JSON is `None`.
+///
+/// Progress messages arrive by the hundred thousand in a long job with previews, so they are
+/// read into typed structs straight from the text; every other type is rare and goes through a
+/// `Value`.
 pub fn parse_text(text: &str) -> Option<ServerMessage> {
-    let v: Value = serde_json::from_str(text).ok()?;
-    let kind = v.get("type")?.as_str()?.to_string();
-    let d = v.get("data").cloned().unwrap_or(Value::Null);
+    let env: Envelope = serde_json::from_str(text).ok()?;
+    let raw = env.data.map(RawValue::get).unwrap_or("null");
+    match env.kind.as_ref() {
+        "progress" => {
+            if let Ok(p) = serde_json::from_str::<ProgressData>(raw) {
+                return Some(ServerMessage::Progress {
+                    prompt_id: p.prompt_id.0,
+                    node: p.node.0,
+                    value: p.value.unwrap_or(0.0),
+                    max: p.max.unwrap_or(0.0),
+                });
+            }
+        }
+        "progress_state" => {
+            if let Ok(p) = serde_json::from_str::<ProgressStateData>(raw) {
+                return Some(ServerMessage::ProgressState {
+                    prompt_id: p.prompt_id.0,
+                    finished: p
+                        .nodes
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|(_, n)| n.state.as_deref() == Some("finished"))
+                        .map(|(k, _)| k.into_owned())
+                        .collect(),
+                });
+            }
+        }
+        _ => {}
+    }
+    let kind = env.kind.into_owned();
+    let d: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
     let pid = str_field(&d, "prompt_id");
     let num = |k: &str| d.get(k).and_then(Value::as_f64).unwrap_or(0.0);
     Some(match kind.as_str() {
@@ -403,6 +526,49 @@ mod tests {
         let m = parse_text(r#"{"type":"my.custom","data":{"x":1}}"#).unwrap();
         assert!(matches!(m, ServerMessage::Other { ref kind } if kind == "my.custom"));
         assert!(parse_text("not json").is_none());
+    }
+
+    /// The typed progress path reads what the `Value` path would, for every shape a server or a
+    /// custom node may send.
+    #[test]
+    fn progress_messages_parse_like_the_generic_path() {
+        let fmt = |m: Option<ServerMessage>| format!("{m:?}");
+        for (text, want) in [
+            (
+                r#"{"type":"progress","data":{"value":3,"max":20,"prompt_id":"p","node":"3"}}"#,
+                r#"Some(Progress { prompt_id: Some("p"), node: Some("3"), value: 3.0, max: 20.0 })"#,
+            ),
+            (
+                r#"{"type":"progress","data":{"value":1,"max":2}}"#,
+                r#"Some(Progress { prompt_id: None, node: None, value: 1.0, max: 2.0 })"#,
+            ),
+            (
+                r#"{"type":"progress","data":{"value":1.5,"max":2,"node":12,"prompt_id":null,"x":{"y":[1]}}}"#,
+                r#"Some(Progress { prompt_id: None, node: Some("12"), value: 1.5, max: 2.0 })"#,
+            ),
+            (
+                r#"{"type":"progress","data":{"value":"oops","max":2,"node":["a"]}}"#,
+                r#"Some(Progress { prompt_id: None, node: None, value: 0.0, max: 2.0 })"#,
+            ),
+            (
+                r#"{"type":"progress"}"#,
+                r#"Some(Progress { prompt_id: None, node: None, value: 0.0, max: 0.0 })"#,
+            ),
+            (
+                r#"{"type":"progress_state","data":{"prompt_id":"p","nodes":{"9":{"state":"finished","value":1},"3":{"state":"running"},"1\u0032":{"state":"finished"}}}}"#,
+                r#"Some(ProgressState { prompt_id: Some("p"), finished: ["12", "9"] })"#,
+            ),
+            (
+                r#"{"type":"progress_state","data":{"prompt_id":"p","nodes":{"3":{"state":5}}}}"#,
+                r#"Some(ProgressState { prompt_id: Some("p"), finished: [] })"#,
+            ),
+            (
+                r#"{"type":"progress_state","data":{"prompt_id":"p"}}"#,
+                r#"Some(ProgressState { prompt_id: Some("p"), finished: [] })"#,
+            ),
+        ] {
+            assert_eq!(fmt(parse_text(text)), want, "{text}");
+        }
     }
 
     #[test]

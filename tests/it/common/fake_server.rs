@@ -15,6 +15,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, patch, post},
 };
+use futures_util::SinkExt;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -85,6 +86,17 @@ pub struct Faults {
     pub model_cut_after: Option<u64>,
     /// Register each WebSocket this long after its handshake (messages before are dropped).
     pub ws_register_delay: Option<Duration>,
+    /// Benchmark firehose: every sampler step also sends this many extra `progress_state` and
+    /// `progress` messages (serialised once, sent as a burst)…
+    pub progress_burst: usize,
+    /// …and this many extra preview frames (the recorded 38 KB JPEG).
+    pub preview_burst: usize,
+    /// Soak: random faults at this rate (0.0–1.0) — 5xx before a request is handled, 500 after
+    /// a prompt was queued, truncated `/view` bodies, WebSockets dropped after a few messages —
+    /// and every output's bytes unique to it.
+    pub chaos: Option<f64>,
+    /// Append `queued PROMPT_ID` and `output SHA256 TYPE/SUBFOLDER/NAME` lines here (soak checks).
+    pub served_log: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone)]
@@ -173,6 +185,36 @@ struct Inner {
     manager_starts: usize,
     /// `/internal/folder_paths` root (a local server's models folder).
     models_root: Option<String>,
+    /// xorshift state for `Faults::chaos`.
+    rng: u64,
+    /// Tells this server's outputs from another's (chaos mode).
+    server_nonce: u64,
+}
+
+impl Inner {
+    /// True with probability `rate × Faults::chaos` (never without chaos).
+    fn chaos(&mut self, rate: f64) -> bool {
+        let Some(p) = self.faults.chaos else {
+            return false;
+        };
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        ((self.rng >> 11) as f64 / (1u64 << 53) as f64) < p * rate
+    }
+
+    /// One line in `Faults::served_log`.
+    fn served(&self, line: &str) {
+        if let Some(path) = &self.faults.served_log {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("served log");
+            writeln!(f, "{line}").expect("served log");
+        }
+    }
 }
 
 fn pattern_matches(pattern: &str, event: &str) -> bool {
@@ -491,9 +533,16 @@ pub async fn serve(
         Version::V0_3_64 => OBJECT_INFO_OLD,
     })
     .unwrap();
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     let mut inner = Inner {
         faults: opts.faults,
         cloud: opts.cloud.is_some(),
+        rng: seed,
+        server_nonce: seed,
         ..Default::default()
     };
     inner.input_files = vec!["example.png".into()];
@@ -611,21 +660,45 @@ async fn log_request(
             .unwrap_or("/")
     );
     let kind = route_kind(req.uri().path());
-    let fail = {
+    let chaotic = matches!(
+        kind,
+        "prompt" | "history" | "queue" | "view" | "upload" | "object_info"
+    );
+    let (fail, fail_after) = {
         let mut i = s.inner.lock().unwrap();
         i.requests.push(line);
-        match i.faults.fail_next.get_mut(kind) {
+        let fail = match i.faults.fail_next.get_mut(kind) {
             Some((n, status)) if *n > 0 => {
                 *n -= 1;
                 Some(*status)
             }
             _ => None,
+        };
+        let fail = fail.or_else(|| {
+            let f = chaotic && i.chaos(1.0);
+            if f {
+                i.served(&format!("fault 503 {kind}"));
+            }
+            f.then_some(503)
+        });
+        // The nastiest failure: the prompt was queued, the answer is lost.
+        let after = fail.is_none()
+            && kind == "prompt"
+            && req.method() == axum::http::Method::POST
+            && i.chaos(0.5);
+        if after {
+            i.served("fault answer-lost prompt");
         }
+        (fail, after)
     };
     if let Some(status) = fail {
         return plain_error(StatusCode::from_u16(status).unwrap());
     }
-    next.run(req).await
+    let resp = next.run(req).await;
+    if fail_after {
+        return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    resp
 }
 
 /// What aiohttp sends for an unhandled exception or a bare status: text/plain "CODE Reason".
@@ -1178,7 +1251,11 @@ async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
         i.next_conn += 1;
         let conn_id = i.next_conn;
         i.ws_sessions.push(sid.clone());
-        let drop_after = i.faults.ws_drop_after.take();
+        let mut drop_after = i.faults.ws_drop_after.take();
+        if drop_after.is_none() && i.chaos(1.0) {
+            drop_after = Some((i.rng % 24) as usize);
+            i.served("fault dropped ws");
+        }
         let n = i.queue.len() + usize::from(i.running.is_some());
         let _ = tx.send(WsOut::Text(
             json!({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": n}}, "sid": sid}}).to_string(),
@@ -1206,19 +1283,39 @@ async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
     loop {
         tokio::select! {
             out = rx.recv() => {
-                let Some(out) = out else { break };
-                if drop_after.is_some_and(|n| sent >= n) {
-                    break; // abrupt: no close frame
+                let Some(mut out) = out else { break };
+                // Like aiohttp under load, messages already queued go out in one write.
+                let mut failed = drop_after.is_some_and(|n| sent >= n); // abrupt: no close frame
+                while !failed {
+                    let r = match out {
+                        WsOut::Text(t) => socket.feed(Message::Text(t.into())).await,
+                        WsOut::Binary(b) => socket.feed(Message::Binary(b.into())).await,
+                    };
+                    if r.is_err() { failed = true; break; }
+                    sent += 1;
+                    let chaos_drop = {
+                        let mut i = s.inner.lock().unwrap();
+                        let d = i.chaos(0.02);
+                        if d {
+                            i.served("fault dropped ws");
+                        }
+                        d
+                    };
+                    if chaos_drop || drop_after.is_some_and(|n| sent >= n) {
+                        let _ = socket.flush().await;
+                        failed = true;
+                        break;
+                    }
+                    match rx.try_recv() {
+                        Ok(next) if sent % 64 != 0 => out = next,
+                        Ok(next) => {
+                            if socket.flush().await.is_err() { failed = true; break; }
+                            out = next;
+                        }
+                        Err(_) => break,
+                    }
                 }
-                let r = match out {
-                    WsOut::Text(t) => socket.send(Message::Text(t.into())).await,
-                    WsOut::Binary(b) => socket.send(Message::Binary(b.into())).await,
-                };
-                if r.is_err() { break; }
-                sent += 1;
-                if drop_after.is_some_and(|n| sent >= n) {
-                    break;
-                }
+                if failed || socket.flush().await.is_err() { break; }
             }
             msg = socket.recv() => {
                 match msg {
@@ -1531,6 +1628,7 @@ async fn post_prompt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
                 extra["client_id"] = c.clone();
             }
             extra["create_time"] = json!(now_ms());
+            i.served(&format!("queued {prompt_id}"));
             i.queue.push_back(QueueItem {
                 number: number as f64,
                 prompt_id: prompt_id.clone(),
@@ -1752,6 +1850,9 @@ async fn view_file(s: Arc<Shared>, q: HashMap<String, String>) -> Response {
         };
         let truncate = if i.faults.view_truncate > 0 {
             i.faults.view_truncate -= 1;
+            true
+        } else if i.chaos(1.0) {
+            i.served("fault truncated view");
             true
         } else {
             false
@@ -2116,6 +2217,28 @@ fn emit(s: &Shared, sid: Option<&str>, kind: &str, data: Value) {
     send_to(&i, sid, &json!({"type": kind, "data": data}));
 }
 
+/// Sends each message `n` times, serialised once (the firehose benchmark).
+fn send_burst(s: &Shared, sid: Option<&str>, n: usize, datas: &[Value]) {
+    let texts: Vec<String> = datas
+        .iter()
+        .zip(["progress_state", "progress"])
+        .map(|(d, kind)| json!({"type": kind, "data": d}).to_string())
+        .collect();
+    let i = s.inner.lock().unwrap();
+    let Some(sock) = sid.and_then(|sid| i.sockets.get(sid)) else {
+        return;
+    };
+    for _ in 0..n {
+        for t in &texts {
+            let _ = sock.tx.send(WsOut::Text(t.clone()));
+        }
+    }
+}
+
+fn p_for_burst(pid: &str, node: &str, step: u64, steps: u64) -> Value {
+    json!({"value": step, "max": steps, "prompt_id": pid, "node": node})
+}
+
 fn emit_binary(s: &Shared, sid: Option<&str>, prompt_id: &str, node: &str) {
     let i = s.inner.lock().unwrap();
     let sid = if i.cloud { None } else { sid };
@@ -2204,6 +2327,25 @@ fn produce_outputs(
         "png"
     };
     let filename = format!("{stem}_{:05}_.{ext}", *counter);
+    let data = if i.faults.chaos.is_some() {
+        // Bytes unique to this file (after IEND, which PNG readers ignore), so a mix-up between
+        // jobs or servers shows in a checksum.
+        let mut b = OUTPUT_PNG.to_vec();
+        b.extend_from_slice(
+            format!("{file_type}/{subfolder}/{filename}@{:x}", i.server_nonce).as_bytes(),
+        );
+        FileData::Bytes(Arc::new(b))
+    } else {
+        data
+    };
+    if let FileData::Bytes(b) = &data {
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(b.as_slice())
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        i.served(&format!("output {hex} {file_type}/{subfolder}/{filename}"));
+    }
     i.files.insert(
         (file_type.into(), subfolder.clone(), filename.clone()),
         data,
@@ -2400,6 +2542,25 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
                 emit(s, if legacy { None } else { sid }, "progress", p);
                 if !negotiated {
                     emit_binary(s, sid, &pid, id);
+                }
+                let (burst, previews) = {
+                    let i = s.inner.lock().unwrap();
+                    (i.faults.progress_burst, i.faults.preview_burst)
+                };
+                if burst + previews > 0 {
+                    send_burst(
+                        s,
+                        sid,
+                        burst,
+                        &[
+                            progress_state(&pid, &states),
+                            p_for_burst(&pid, id, step, steps),
+                        ],
+                    );
+                    for _ in 0..previews {
+                        emit_binary(s, sid, &pid, id);
+                    }
+                    tokio::task::yield_now().await;
                 }
             }
         } else {
