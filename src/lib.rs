@@ -15,6 +15,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hw;
 pub mod printer;
 pub mod progress;

@@ -348,12 +348,19 @@ pub fn read_params_file(path: &Path) -> Result<Table, PlanError> {
         source,
     })?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let jsonl = matches!(ext, "jsonl" | "ndjson") || text.trim_start().starts_with('{');
-    let shown = path.display().to_string();
+    let jsonl = matches!(ext, "jsonl" | "ndjson");
+    parse_params_text(&text, &path.display().to_string(), jsonl)
+}
+
+/// Parses params-file text (`shown` names it in errors); JSON Lines when `jsonl` or when the
+/// text starts with `{`, CSV otherwise.
+pub fn parse_params_text(text: &str, shown: &str, jsonl: bool) -> Result<Table, PlanError> {
+    let shown = shown.to_string();
+    let jsonl = jsonl || text.trim_start().starts_with('{');
     let (cols, rows) = if jsonl {
-        parse_jsonl(&text, &shown)?
+        parse_jsonl(text, &shown)?
     } else {
-        parse_csv(&text, &shown)?
+        parse_csv(text, &shown)?
     };
     if rows.is_empty() {
         return Err(PlanError::ParamsFile {

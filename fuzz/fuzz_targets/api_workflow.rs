@@ -1,0 +1,13 @@
+#![no_main]
+//! See comfyctl::fuzzing::api_workflow; node definitions from the recorded ComfyUI 0.26.0.
+use comfyctl::workflow::nodedefs::NodeDefs;
+use std::sync::LazyLock;
+
+static DEFS: LazyLock<NodeDefs> = LazyLock::new(|| {
+    NodeDefs::from_slice(include_bytes!(
+        "../../tests/fixtures/real-comfyui-0.26.0/object_info.json"
+    ))
+    .expect("recorded object_info")
+});
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| comfyctl::fuzzing::api_workflow(data, &DEFS));
