@@ -158,7 +158,7 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,7 +184,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__batch)
-            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --output-dir --name --flat-output --grid --json --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
+            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --output-dir --name --flat-output --grid --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,7 +326,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__cancel)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,7 +352,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__completions)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,7 +378,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version show path help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version show path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,7 +460,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__path)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,7 +486,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__show)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,7 +512,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__convert)
-            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --help --version"
+            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -594,7 +594,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__deps)
-            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,7 +636,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__health)
-            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --help --version"
+            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,7 +942,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__hw)
-            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --help --version"
+            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -976,7 +976,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__logs)
-            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --help --version"
+            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1010,7 +1010,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__params)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1084,7 +1084,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --help --version clear help"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version clear help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1110,7 +1110,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue__subcmd__clear)
-            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --help --version"
+            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1178,7 +1178,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__run)
-            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --print-prompt --output-dir --flat-output --overwrite --no-download --timeout --idle-timeout --allow-partial --json --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
+            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --print-prompt --output-dir --flat-output --overwrite --no-download --timeout --idle-timeout --allow-partial --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1284,7 +1284,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__setup)
-            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1326,7 +1326,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__validate)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1400,7 +1400,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__watch)
-            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --jsonl --no-progress --profile --url --quiet --verbose --color --help --version"
+            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

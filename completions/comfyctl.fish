@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_comfyctl_global_optspecs
-    string join \n profile= url= q/quiet v/verbose color= h/help V/version
+    string join \n profile= url= q/quiet v/verbose color= insecure h/help V/version
 end
 
 function __fish_comfyctl_needs_command
@@ -31,6 +31,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'
@@ -89,6 +90,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l jsonl -d 'Prin
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
@@ -114,6 +116,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l print-promp
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
@@ -163,6 +166,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l jsonl -d 'Pr
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s p -l param -d 'Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)' -r
@@ -187,6 +191,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l refresh -
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s o -l output -d 'Write the API format here instead of stdout (- for stdout)' -r -F
@@ -214,6 +219,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l force-lite
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l node-map -d 'ComfyUI-Manager\'s extension-node-map.json: which pack provides which node type' -r -F
@@ -232,6 +238,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l strict -d 'A 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l prompt-id -d 'Follow this job to its end' -r
@@ -253,6 +260,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l jsonl -d 'Ev
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
@@ -263,6 +271,7 @@ never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -f -a "clear" -d 'Remove every pending job (asks first)'
@@ -275,6 +284,7 @@ never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s y -l yes -d 'Do not ask'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Remove every pending job (asks first)'
@@ -287,6 +297,7 @@ never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
@@ -299,6 +310,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s y -l yes -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s n -l limit -d 'How many jobs to list' -r
@@ -312,6 +324,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s f -l follow -
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l json -d 'Print JSON (JSON Lines with --server)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s o -l output-dir -d 'Measure free disk here (default: the current directory)' -r -F
@@ -324,6 +337,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l torch -d 'Also 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l workspace -d 'Where ComfyUI lives [default: the platform data dir, e.g. ~/.local/share/comfyctl/ComfyUI]' -r -F
@@ -340,6 +354,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l dry-run -d '
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l json -d 'Print one JSON object with every step'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
@@ -349,6 +364,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
@@ -362,6 +378,7 @@ never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
@@ -371,6 +388,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the resolved settings (secrets redacted) and where each came from'
@@ -383,6 +401,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand help; and not __fish_seen_subcommand_from run params batch validate convert deps watch queue cancel health logs hw setup config completions help" -f -a "run" -d 'Run a workflow (API or editor format), follow it, and save its outputs'

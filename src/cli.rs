@@ -53,6 +53,9 @@ pub struct GlobalArgs {
     /// When to use colour on stderr (NO_COLOR is respected)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Accept any TLS certificate from the server (a self-signed one you trust); warns every time
+    #[arg(long, global = true)]
+    pub insecure: bool,
 }
 
 /// Subcommands.

@@ -66,6 +66,9 @@ pub struct Profile {
     pub api_key_header: Option<String>,
     /// `local` or `cloud`; by default a `cloud.comfy.org` URL is cloud and anything else local.
     pub kind: Option<String>,
+    /// Accept any TLS certificate from this server (a self-signed one you trust); every command
+    /// warns while it is on.
+    pub insecure: Option<bool>,
 }
 
 /// A config file that could not be read or parsed. Always names the file.

@@ -81,13 +81,11 @@ impl Context {
             url: self.global.url.first().cloned(),
             output_dir,
             timeout,
+            insecure: self.global.insecure,
         };
-        Ok(settings::resolve(
-            &flags,
-            &envs,
-            file.as_ref(),
-            path.as_deref(),
-        )?)
+        let s = settings::resolve(&flags, &envs, file.as_ref(), path.as_deref())?;
+        self.warn_insecure(std::slice::from_ref(&s));
+        Ok(s)
     }
 
     /// Settings for every server a batch uses: each `--profile`, each `--url`, or each of a
@@ -97,9 +95,20 @@ impl Context {
         output_dir: Option<std::path::PathBuf>,
         timeout: Option<f64>,
     ) -> anyhow::Result<Vec<settings::Settings>> {
+        self.settings_for(&self.global.profile, &self.global.url, output_dir, timeout)
+    }
+
+    /// [`Context::settings_all`] for the given `--profile`s and `--url`s instead of the command
+    /// line's (a resumed batch's own servers).
+    pub fn settings_for(
+        &self,
+        profiles: &[String],
+        urls: &[String],
+        output_dir: Option<std::path::PathBuf>,
+        timeout: Option<f64>,
+    ) -> anyhow::Result<Vec<settings::Settings>> {
         let envs = settings::EnvSettings::from_process();
         let (path, file) = self.config_file(&envs)?;
-        let (profiles, urls) = (&self.global.profile, &self.global.url);
         if profiles.len() > 1 && !urls.is_empty() {
             return Err(
                 error::Failure::usage("give several --profile or several --url, not both").into(),
@@ -111,6 +120,7 @@ impl Context {
                 url: url.cloned(),
                 output_dir: output_dir.clone(),
                 timeout,
+                insecure: self.global.insecure,
             };
             settings::resolve(&flags, &envs, file.as_ref(), path.as_deref())
         };
@@ -140,7 +150,21 @@ impl Context {
                 expanded.push(extra);
             }
         }
+        self.warn_insecure(&expanded);
         Ok(expanded)
+    }
+
+    /// `--insecure` is never quiet: every command that uses it says so (also under `-q`).
+    fn warn_insecure(&self, servers: &[settings::Settings]) {
+        for s in servers
+            .iter()
+            .filter(|s| s.insecure && s.url.scheme() == "https")
+        {
+            self.printer.warn_always(&format!(
+                "TLS certificate checks are off for {} (--insecure): anyone on the network path could read the traffic, keys included",
+                secret::redact_url(&s.url).trim_end_matches('/')
+            ));
+        }
     }
 }
 

@@ -130,6 +130,11 @@ impl Printer {
         }
     }
 
+    /// A warning that `-q` does not silence (a safety switch left on).
+    pub fn warn_always(&self, msg: &str) {
+        let _ = writeln!(io::stderr(), "{} {msg}", self.paint(YELLOW, "warning:"));
+    }
+
     /// A debug line, only with `-v`.
     pub fn debug(&self, msg: &str) {
         if self.verbosity == Verbosity::Verbose {

@@ -26,6 +26,8 @@ pub struct FlagSettings {
     pub output_dir: Option<PathBuf>,
     /// `--timeout` seconds.
     pub timeout: Option<f64>,
+    /// `--insecure`.
+    pub insecure: bool,
 }
 
 /// A snapshot of the environment variables we read, plus a way to look up the key variable a
@@ -111,6 +113,8 @@ pub struct Settings {
     pub more_urls: Vec<url::Url>,
     /// The profile's `jobs` (batch parallelism per server).
     pub jobs: Option<usize>,
+    /// Accept any TLS certificate from this server (`--insecure` or the profile's `insecure`).
+    pub insecure: bool,
 }
 
 /// Local ComfyUI or Comfy Cloud: they differ in paths, auth and output delivery.
@@ -404,6 +408,7 @@ pub fn resolve(
         partner_key: envs.get(env::PARTNER_KEY).map(Secret::new),
         more_urls,
         jobs: profile.and_then(|(_, p)| p.jobs),
+        insecure: flags.insecure || profile.and_then(|(_, p)| p.insecure).unwrap_or(false),
     })
 }
 

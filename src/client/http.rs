@@ -63,6 +63,8 @@ pub struct Server {
     ws_token: Option<Secret>,
     /// Partner-node key for `extra_data.api_key_comfy_org`.
     pub partner_key: Option<Secret>,
+    /// TLS certificates are not checked (`--insecure`); the WebSocket follows suit.
+    pub insecure: bool,
 }
 
 impl std::fmt::Debug for Server {
@@ -93,6 +95,11 @@ impl Server {
             // several milliseconds per command. An https redirect from it would fail verification
             // (no roots) rather than be trusted.
             builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        }
+        if settings.insecure {
+            // Asked for by name (`--insecure`, or the profile's `insecure = true`) and announced
+            // on every run; applies to this server only, never to model downloads.
+            builder = builder.tls_danger_accept_invalid_certs(true);
         }
         let http = builder.build().map_err(|e| ClientError::Connect {
             url: redact_url(&settings.url),
@@ -126,6 +133,7 @@ impl Server {
             retry: RetryPolicy::default(),
             debug,
             kind: settings.kind,
+            insecure: settings.insecure,
             ws_token: match settings.kind {
                 ServerKind::Cloud => settings.api_key.as_ref().map(|(_, k)| k.clone()),
                 ServerKind::Local => None,

@@ -117,6 +117,13 @@ impl ClientError {
     /// A hint for the most common causes.
     pub fn hint(&self) -> Option<String> {
         match self {
+            ClientError::Connect { reason, .. }
+                if reason.contains("certificate") || reason.contains("UnknownIssuer") =>
+            {
+                Some(
+                    "the server's TLS certificate was not accepted (self-signed, expired, or for another name): fix the certificate, or for a server you trust pass --insecure (or set insecure = true in its profile)".into(),
+                )
+            }
             ClientError::Connect { .. } => Some(
                 "is ComfyUI running there? Start it, or point comfyctl elsewhere with --url or --profile".into(),
             ),
@@ -138,6 +145,18 @@ impl ClientError {
             ClientError::Http { status: 500..=599, .. } => Some(
                 "the server failed; comfyctl retried with backoff. Try again later".into(),
             ),
+            ClientError::LocalIo { source, .. }
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::StorageFull
+                        | std::io::ErrorKind::FileTooLarge
+                        | std::io::ErrorKind::QuotaExceeded
+                ) =>
+            {
+                Some(
+                    "the disk is full (or a file-size limit was hit): free some space or choose another --output-dir; the partial file was removed".into(),
+                )
+            }
             ClientError::LocalIo { .. } => Some("choose a writable directory with --output-dir".into()),
             ClientError::MissingKey { var } => Some(format!(
                 "create a key at platform.comfy.org and export {var}=… (the key is never written to the config file)"

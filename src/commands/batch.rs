@@ -49,6 +49,17 @@ struct PlanFile {
     name: NameTemplate,
     flat_output: bool,
     total: usize,
+    /// The `--profile`s and `--url`s the batch was started with, so `--resume` alone goes back
+    /// to the same servers (URLs holding credentials are not kept).
+    #[serde(default)]
+    servers: SavedServers,
+}
+
+/// See [`PlanFile::servers`].
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SavedServers {
+    profiles: Vec<String>,
+    urls: Vec<String>,
 }
 
 /// Input files to upload (absolute paths), so a resume can upload them again to any server.
@@ -139,7 +150,24 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
     if args.dry_run {
         return dry_run(ctx, args, &file);
     }
-    let settings = ctx.settings_all(None, args.timeout)?;
+    let saved = &file.servers;
+    let settings = if resumed
+        && ctx.global.profile.is_empty()
+        && ctx.global.url.is_empty()
+        && !(saved.profiles.is_empty() && saved.urls.is_empty())
+    {
+        let s = ctx.settings_for(&saved.profiles, &saved.urls, None, args.timeout)?;
+        ctx.printer.info(&format!(
+            "resuming on the batch's own servers: {} (--url or --profile to choose others)",
+            s.iter()
+                .map(|s| crate::secret::redact_url(&s.url))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        s
+    } else {
+        ctx.settings_all(None, args.timeout)?
+    };
     let mut servers = Vec::new();
     for s in &settings {
         let mut server = Server::new(s, crate::commands::run::debug_log(&ctx.printer))?;
@@ -264,6 +292,16 @@ fn new_plan(ctx: &Context, args: &BatchArgs) -> anyhow::Result<PlanFile> {
         plan: p,
         name,
         flat_output: args.flat_output,
+        servers: SavedServers {
+            profiles: ctx.global.profile.clone(),
+            urls: ctx
+                .global
+                .url
+                .iter()
+                .filter(|u| !u.contains('@'))
+                .cloned()
+                .collect(),
+        },
     })
 }
 

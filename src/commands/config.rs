@@ -50,6 +50,7 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                 "kind": s.kind.as_str(),
                 "kind_source": s.kind_source.to_string(),
                 "partner_key": s.partner_key.as_ref().map(|_| "(redacted)"),
+                "insecure": s.insecure,
             });
             if *json {
                 ctx.printer.json_pretty(&v)?;
@@ -106,6 +107,13 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                         "api_key",
                         format!("(redacted), sent as {h}"),
                         s.api_key_env.as_ref().map(|e| format!("env {e}")),
+                    ));
+                }
+                if s.insecure {
+                    out.push(line(
+                        "tls",
+                        "certificates NOT checked (--insecure)".into(),
+                        None,
                     ));
                 }
                 if s.partner_key.is_some() {

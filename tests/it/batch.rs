@@ -2,7 +2,7 @@
 //! and two servers with one going down.
 
 use crate::common::fake_server::{FakeOptions, FakeServer};
-use crate::common::{comfyctl, sample_workflow, write_workflow};
+use crate::common::{comfyctl, comfyctl_with_disk_limit, sample_workflow, walk, write_workflow};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Stdio;
@@ -293,6 +293,64 @@ fn bad_sweeps_names_and_dirs_are_refused_before_anything_is_sent() {
 }
 
 #[test]
+fn a_full_disk_fails_jobs_cleanly_the_manifest_stays_whole_and_resume_finishes() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| f.output_size = Some(1 << 20));
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl_with_disk_limit(dir.path(), 256 << 10)
+        .args(["batch", wf.to_str().unwrap(), "--count", "3", "-o", "b"])
+        .args(["--url", &srv.url()])
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    let b = dir.path().join("b");
+    let lines = manifest(&b);
+    assert_eq!(lines.len(), 3, "one line per job: {lines:?}");
+    for l in &lines {
+        assert_eq!(l["status"], "failed", "{l}");
+        assert_eq!(l["error"]["kind"], "local_io", "{l}");
+        assert!(
+            l["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("File too large"),
+            "{l}"
+        );
+    }
+    let mut files: Vec<String> = walk(&b)
+        .iter()
+        .map(|p| p.strip_prefix(&b).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["batch.json", "batch.jsonl"], "nothing partial left");
+    // With room again, --resume alone goes back to the batch's server and runs the three.
+    let out = comfyctl(dir.path())
+        .args(["batch", "--resume", b.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert!(out.status.success(), "{e}");
+    assert!(
+        e.contains(&format!(
+            "resuming on the batch's own servers: {}",
+            srv.url()
+        )),
+        "{e}"
+    );
+    let done: Vec<Value> = manifest(&b)
+        .into_iter()
+        .filter(|l| l["status"] == "success")
+        .collect();
+    assert_eq!(done.len(), 3);
+    for l in &done {
+        let p = b.join(l["outputs"][0]["path"].as_str().unwrap());
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 1 << 20, "{p:?}");
+    }
+}
+
+#[test]
 fn a_batch_killed_mid_way_resumes_exactly_the_missing_jobs() {
     let srv = FakeServer::start(FakeOptions {
         step_delay: Duration::from_millis(25),
@@ -367,19 +425,6 @@ fn a_batch_killed_mid_way_resumes_exactly_the_missing_jobs() {
         .unwrap();
     assert!(out.status.success());
     assert!(text(&out.stderr).contains("all 8 jobs of b are done already"));
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// sample + ImageScaleBy: the fake fails the scale node when scale_by < 0.05.

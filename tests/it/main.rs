@@ -13,4 +13,5 @@ mod params;
 mod queue;
 mod run;
 mod setup;
+mod tls;
 mod watch;

@@ -2,7 +2,7 @@
 //! exit code, reconnects, downloads, and the output-path rules.
 
 use crate::common::fake_server::{FakeOptions, FakeServer, Version};
-use crate::common::{comfyctl, sample_workflow, write_workflow};
+use crate::common::{comfyctl, comfyctl_with_disk_limit, sample_workflow, walk, write_workflow};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Output;
@@ -487,19 +487,6 @@ fn symlink_in_output_dir_is_not_followed() {
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 
-fn walk(p: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(p).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            out.extend(walk(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out
-}
-
 #[test]
 fn websocket_dropped_at_every_message_index_still_finishes() {
     // The sample run sends 4 + 7 nodes × ~3 + 4 steps × 3 + 4 messages; cover every index.
@@ -626,6 +613,52 @@ fn truncated_download_is_retried_and_never_left_partial() {
         walk(&dir.path().join("outputs")).len(),
         1,
         "no partial file left behind"
+    );
+}
+
+#[test]
+fn a_full_disk_mid_download_says_so_and_leaves_nothing_partial() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| f.output_size = Some(1 << 20));
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl_with_disk_limit(dir.path(), 256 << 10)
+        .args(["run", p.to_str().unwrap(), "--url", &srv.url(), "-o", "out"])
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("File too large"), "{e}");
+    assert!(e.contains("hint: the disk is full"), "{e}");
+    assert!(
+        walk(&dir.path().join("out")).is_empty(),
+        "nothing partial left: {:?}",
+        walk(&dir.path().join("out"))
+    );
+    // The same job with room: the whole file, under its own name.
+    let out = comfyctl(dir.path())
+        .args(["run", p.to_str().unwrap(), "--url", &srv.url(), "-o", "out"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let files = walk(&dir.path().join("out"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), 1 << 20);
+}
+
+#[test]
+fn an_output_dir_that_is_a_file_is_a_clear_error() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("taken"), "a file").unwrap();
+    let out = run(dir.path(), &srv, &sample_workflow(), &["-o", "taken/out"]);
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("cannot write") && e.contains("taken"), "{e}");
+    assert!(e.contains("hint: choose a writable directory"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("taken")).unwrap(),
+        "a file"
     );
 }
 

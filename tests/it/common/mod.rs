@@ -1,6 +1,7 @@
 //! Shared test helpers: the fake server and a hermetic command builder.
 
 pub mod fake_server;
+pub mod tls;
 
 use assert_cmd::Command;
 use std::path::Path;
@@ -38,4 +39,48 @@ pub fn write_workflow(dir: &Path, name: &str, wf: &serde_json::Value) -> std::pa
     let p = dir.join(name);
     std::fs::write(&p, serde_json::to_vec_pretty(wf).unwrap()).unwrap();
     p
+}
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The binary as a std command with the hermetic environment of [`comfyctl`], whose files may
+/// not grow past `bytes`: writes beyond fail with EFBIG, as on a full disk (SIGXFSZ, which would
+/// kill it instead, is ignored — an ignored signal stays ignored across exec).
+pub fn comfyctl_with_disk_limit(home: &Path, bytes: u64) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("xdg"))
+        .env("COMFYCTL_CONFIG", home.join("config.toml"))
+        .env("COMFYCTL_CACHE_DIR", home.join(".cache-comfyctl"))
+        .env("NO_COLOR", "1")
+        .env("COMFYCTL_RETRY_BASE_MS", "20")
+        .current_dir(home);
+    // SAFETY: only async-signal-safe calls (sigaction, setrlimit) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGXFSZ,
+                nix::sys::signal::SigHandler::SigIgn,
+            )
+            .map_err(std::io::Error::from)?;
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_FSIZE, bytes, bytes)
+                .map_err(std::io::Error::from)
+        });
+    }
+    cmd
 }
