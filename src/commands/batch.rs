@@ -33,6 +33,40 @@ pub const SCHEMA_VERSION: u32 = 1;
 const ALL_DOWN_GRACE: Duration = Duration::from_secs(30);
 /// A job moved off a failing server this many times is failed instead.
 const MAX_ATTEMPTS: u32 = 3;
+/// How often a server that is down is asked whether it is back.
+const PROBE_EVERY: Duration = Duration::from_secs(3);
+
+/// Readies a reachable server for jobs: the batch's input files uploaded to it, and its
+/// WebSocket (or polling when it has none).
+async fn bring_up(
+    slot: &mut Slot,
+    base: &Workflow,
+    inputs: &SavedInputs,
+    printer: &crate::printer::Printer,
+) -> anyhow::Result<()> {
+    let mut wf = base.clone();
+    if inputs.any() {
+        let mut applied = Vec::new();
+        prepare::upload_inputs(
+            &slot.server,
+            printer,
+            &mut wf,
+            &inputs.to_args(),
+            &mut applied,
+        )
+        .await?;
+    }
+    slot.base = Some(Rc::new(wf));
+    let (router, err) = Router::start((*slot.server).clone()).await;
+    if let Some(e) = err {
+        printer.warn(&format!(
+            "{}: no WebSocket ({e}); following its jobs by polling",
+            slot.label
+        ));
+    }
+    slot.router = Some(Rc::new(router));
+    Ok(())
+}
 
 /// `batch.json`: everything needed to rebuild the job list for `--resume`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -585,7 +619,11 @@ async fn execute(
         match slot.server.get_json("/system_stats").await {
             Ok(_) => {}
             Err(e @ ClientError::Connect { .. }) => {
-                printer.warn(&format!("{}: {e}; not using it", slot.label));
+                printer.warn(&format!(
+                    "{}: {e}; trying it again every {}s",
+                    slot.label,
+                    PROBE_EVERY.as_secs()
+                ));
                 slot.down_since = Some(Instant::now());
                 first_error.get_or_insert(e);
             }
@@ -613,27 +651,7 @@ async fn execute(
             return Ok(status);
         }
         for slot in slots.iter_mut().filter(|s| !s.is_down()) {
-            let mut wf = base.clone();
-            if file.inputs.any() {
-                let mut applied = Vec::new();
-                prepare::upload_inputs(
-                    &slot.server,
-                    printer,
-                    &mut wf,
-                    &file.inputs.to_args(),
-                    &mut applied,
-                )
-                .await?;
-            }
-            slot.base = Some(Rc::new(wf));
-            let (router, err) = Router::start((*slot.server).clone()).await;
-            if let Some(e) = err {
-                printer.warn(&format!(
-                    "{}: no WebSocket ({e}); following its jobs by polling",
-                    slot.label
-                ));
-            }
-            slot.router = Some(Rc::new(router));
+            bring_up(slot, &base, &file.inputs, printer).await?;
         }
     }
 
@@ -694,7 +712,7 @@ async fn execute(
     let mut set: tokio::task::JoinSet<Finished> = tokio::task::JoinSet::new();
     let mut stopping = false;
     let mut fail_fast_hit = false;
-    let mut probe = tokio::time::interval(Duration::from_secs(3));
+    let mut probe = tokio::time::interval(PROBE_EVERY);
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let plan = Rc::new(file.plan);
     let name_t = Rc::new(file.name);
@@ -866,14 +884,22 @@ async fn execute(
                     cancel.cancel();
                 }
             }
-            _ = probe.tick(), if slots.iter().any(|s| s.is_down()) => {
-                for slot in slots.iter_mut().filter(|s| s.is_down() && s.base.is_some()) {
+            _ = probe.tick(), if slots.iter().any(|s| s.is_down()) && !queue.is_empty() => {
+                for slot in slots.iter_mut().filter(|s| s.is_down()) {
                     let ok = tokio::time::timeout(Duration::from_secs(2), slot.server.get_json("/system_stats")).await;
-                    if matches!(ok, Ok(Ok(_))) {
-                        slot.down_since = None;
-                        let label = slot.label.clone();
-                        ui.suspend(|| printer.info(&format!("{label} is back")));
+                    if !matches!(ok, Ok(Ok(_))) {
+                        continue;
                     }
+                    let label = slot.label.clone();
+                    if slot.base.is_none() {
+                        // Down since the start: it gets its inputs and socket now.
+                        if let Err(e) = bring_up(slot, &base, &file.inputs, printer).await {
+                            ui.suspend(|| printer.warn(&format!("{label} answered but could not be set up: {e:#}")));
+                            continue;
+                        }
+                    }
+                    slot.down_since = None;
+                    ui.suspend(|| printer.info(&format!("{label} is up; sending it jobs")));
                 }
             }
         }

@@ -555,6 +555,91 @@ fn wait_child(child: &mut std::process::Child, t: Duration) -> std::process::Exi
 }
 
 #[test]
+fn a_server_down_at_the_start_gets_jobs_once_it_comes_back() {
+    let a = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(15),
+        ..Default::default()
+    });
+    // A port nobody listens on yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ub = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out_dir = dir.path().join("m");
+    let ua = a.url();
+    let mut child = spawn(
+        dir.path(),
+        &[
+            "batch",
+            wf.to_str().unwrap(),
+            "--count",
+            "40",
+            "--steps",
+            "10",
+            "-j",
+            "1",
+            "-o",
+            "m",
+            "--url",
+            &ua,
+            "--url",
+            &ub,
+            "--json",
+        ],
+    );
+    wait_for(
+        "the first job on the up server",
+        Duration::from_secs(30),
+        || !manifest(&out_dir).is_empty(),
+    );
+    let b = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(15),
+        port,
+        ..Default::default()
+    });
+    let status = wait_child(&mut child, Duration::from_secs(120));
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let s: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(s["done"], 40, "{s}");
+    let on_b = manifest(&out_dir)
+        .iter()
+        .filter(|l| l["server"] == ub.as_str())
+        .count();
+    assert!(on_b >= 1, "the returning server took jobs: {s}\n{stderr}");
+    assert!(stderr.contains("trying it again every 3s"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{ub} is up; sending it jobs")),
+        "{stderr}"
+    );
+    assert_eq!(b.history_ids().len(), on_b, "each of them ran there once");
+    let mut idx: Vec<u64> = manifest(&out_dir)
+        .iter()
+        .map(|l| l["index"].as_u64().unwrap())
+        .collect();
+    idx.sort();
+    assert_eq!(idx, (0..40).collect::<Vec<_>>(), "every job once");
+}
+
+#[test]
 fn jobs_spread_over_two_servers_and_move_when_one_goes_down() {
     let a = FakeServer::start(FakeOptions {
         step_delay: Duration::from_millis(10),

@@ -583,6 +583,95 @@ fn transient_5xx_are_retried_and_never_duplicate_a_submission() {
     assert_eq!(srv.history_ids().len(), 1, "exactly one run on the server");
 }
 
+/// The fault matrix: a burst of each 5xx on each request kind a run makes, and a submission
+/// whose answer is lost after the server queued it. Each run ends in success with its output,
+/// and the server ran the job exactly once.
+#[test]
+fn every_request_kind_survives_a_5xx_burst_and_a_lost_answer_never_queues_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("in.png");
+    std::fs::write(&img, FakeServer::default_output()).unwrap();
+    let cases: Vec<(&str, u16)> = [
+        "prompt",
+        "history",
+        "view",
+        "upload",
+        "object_info",
+        "queue",
+    ]
+    .into_iter()
+    .flat_map(|k| [(k, 500), (k, 502), (k, 503)])
+    .chain([("answer-lost", 500)])
+    .collect();
+    for (kind, status) in cases {
+        let srv = FakeServer::start(FakeOptions::default());
+        srv.faults(|f| {
+            if kind == "answer-lost" {
+                f.prompt_answer_lost = 1;
+            } else {
+                f.fail_next.insert(kind.into(), (2, status));
+            }
+        });
+        let home = tempfile::tempdir().unwrap(); // no cached node definitions
+        let wf = write_workflow(home.path(), "wf.json", &invert_workflow(None));
+        let out = comfyctl(home.path())
+            .args(["run", wf.to_str().unwrap(), "--url", &srv.url()])
+            .args(["--image", img.to_str().unwrap(), "--json", "-q"])
+            .output()
+            .unwrap();
+        let e = text(&out.stderr);
+        assert!(out.status.success(), "{kind} {status}: {e}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["outputs"].as_array().unwrap().len(), 1, "{kind} {status}");
+        assert_eq!(
+            srv.history_ids().len(),
+            1,
+            "{kind} {status}: ran exactly once"
+        );
+        let queued = srv
+            .requests()
+            .iter()
+            .filter(|r| *r == "POST /prompt")
+            .count();
+        let expect = match kind {
+            "prompt" => 3,
+            "answer-lost" => 1,
+            _ => 1,
+        };
+        assert_eq!(queued, expect, "{kind} {status}: submissions");
+    }
+}
+
+/// The `exec_error` recording's messages, with the socket dropped after each: the run still
+/// ends as the failure it was, with the node and exception.
+#[test]
+fn websocket_dropped_at_every_message_of_a_failing_run_still_reports_the_failure() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    for n in 1..=20 {
+        let mut wf = invert_workflow(Some(0.01));
+        wf["3"]["inputs"]["filename_prefix"] = json!(format!("e2e/fail{n}")); // not cached
+        srv.faults(|f| {
+            f.ws_drop_after = Some(n);
+            f.ws_refuse = 2; // and the first reconnects are refused
+        });
+        let out = run(dir.path(), &srv, &wf, &["--json", "-q"]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "drop after {n}: {}",
+            text(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], "execution", "drop after {n}");
+        assert_eq!(v["error"]["node_id"], "2", "drop after {n}");
+        assert_eq!(
+            v["error"]["exception_type"], "RuntimeError",
+            "drop after {n}"
+        );
+    }
+}
+
 #[test]
 fn truncated_download_is_retried_and_never_left_partial() {
     let srv = FakeServer::start(FakeOptions::default());

@@ -95,6 +95,8 @@ pub struct Faults {
     /// a prompt was queued, truncated `/view` bodies, WebSockets dropped after a few messages —
     /// and every output's bytes unique to it.
     pub chaos: Option<f64>,
+    /// Queue the next this-many prompts, then answer 500 as if the server failed afterwards.
+    pub prompt_answer_lost: usize,
     /// Append `queued PROMPT_ID` and `output SHA256 TYPE/SUBFOLDER/NAME` lines here (soak checks).
     pub served_log: Option<std::path::PathBuf>,
 }
@@ -682,10 +684,13 @@ async fn log_request(
             f.then_some(503)
         });
         // The nastiest failure: the prompt was queued, the answer is lost.
-        let after = fail.is_none()
-            && kind == "prompt"
-            && req.method() == axum::http::Method::POST
-            && i.chaos(0.5);
+        let post_prompt =
+            fail.is_none() && kind == "prompt" && req.method() == axum::http::Method::POST;
+        let scripted = post_prompt && i.faults.prompt_answer_lost > 0;
+        if scripted {
+            i.faults.prompt_answer_lost -= 1;
+        }
+        let after = scripted || (post_prompt && i.chaos(0.5));
         if after {
             i.served("fault answer-lost prompt");
         }
