@@ -78,11 +78,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Builds a client for the resolved settings.
     pub fn new(settings: &Settings, debug: Option<DebugLog>) -> Result<Self, ClientError> {
-        let read_timeout = std::env::var("COMFYCTL_READ_TIMEOUT")
-            .ok()
-            .and_then(|v| v.parse::<f64>().ok())
-            .map(Duration::from_secs_f64)
-            .unwrap_or(Duration::from_secs(60));
+        let read_timeout = read_timeout();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("comfyctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -310,9 +306,30 @@ impl Server {
                 continue;
             }
             let resp = result?;
-            return read_json(resp, method.as_str(), path).await;
+            match read_json(resp, method.as_str(), path).await {
+                Err(e @ ClientError::Incomplete { .. })
+                    if idempotent && attempt + 1 < self.retry.attempts =>
+                {
+                    let d = self.retry.delay(attempt);
+                    self.log(|| format!("{e}; retrying in {d:?}"));
+                    tokio::time::sleep(d).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
         }
     }
+}
+
+/// How long a response may go without sending data (`COMFYCTL_READ_TIMEOUT` seconds, for
+/// tests; 60 s by default — a big `/object_info` or `/history` still arrives well within it).
+pub fn read_timeout() -> Duration {
+    std::env::var("COMFYCTL_READ_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(60))
 }
 
 /// Reads a JSON body; a non-2xx status becomes [`ClientError::Http`]. An empty 200 body is `null`
@@ -323,9 +340,16 @@ pub async fn read_json(
     path: &str,
 ) -> Result<Value, ClientError> {
     let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| ClientError::BadResponse {
+    let bytes = resp.bytes().await.map_err(|e| ClientError::Incomplete {
         what: format!("{method} {path}"),
-        detail: e.without_url().to_string(),
+        detail: if e.is_timeout() {
+            format!(
+                "stopped arriving: no data for {} after the headers (the server stalled)",
+                super::job::secs(read_timeout())
+            )
+        } else {
+            format!("was cut off: {}", e.without_url())
+        },
     })?;
     if !status.is_success() {
         return Err(http_error(method, path, status, &bytes));

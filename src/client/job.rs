@@ -786,7 +786,7 @@ fn lost(
 /// How long a silent socket is trusted before the server is asked about the job.
 const QUIET_CHECK: Duration = Duration::from_secs(10);
 
-fn secs(d: Duration) -> String {
+pub(crate) fn secs(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
 
@@ -1017,7 +1017,25 @@ async fn submit(
     loop {
         let transient = match server.send(Method::POST, url.clone(), Some(&body)).await {
             Ok(resp) if resp.status().is_success() => {
-                let v = super::http::read_json(resp, "POST", "/prompt").await?;
+                // An answer that stalls or breaks may come after the job was queued: transient,
+                // like a 5xx — the server is asked before anything is sent again.
+                let v = match super::http::read_json(resp, "POST", "/prompt").await {
+                    Err(e @ ClientError::Incomplete { .. }) if !server.is_cloud() => {
+                        if attempt + 1 >= server.retry.attempts {
+                            return Err(e);
+                        }
+                        server.log(|| format!("{e}; asking the server whether it was queued"));
+                        tokio::time::sleep(server.retry.delay(attempt)).await;
+                        attempt += 1;
+                        if let Ok(view) = check_server(server, our_id).await
+                            && !matches!(view, ServerView::Unknown)
+                        {
+                            return Ok((our_id.to_string(), None, Vec::new()));
+                        }
+                        continue;
+                    }
+                    other => other?,
+                };
                 let pid = v
                     .get("prompt_id")
                     .and_then(Value::as_str)

@@ -55,6 +55,15 @@ pub enum ClientError {
         /// Why.
         detail: String,
     },
+    /// An answer whose body did not arrive whole: the server went silent after its headers, or
+    /// the connection broke. Transient: idempotent requests are retried.
+    #[error("the answer to {what} {detail}")]
+    Incomplete {
+        /// Which call.
+        what: String,
+        /// What happened.
+        detail: String,
+    },
     /// Validation failed on the server.
     #[error("the server rejected the prompt: {}", .0.message)]
     Rejected(Box<Rejection>),
@@ -180,6 +189,7 @@ impl ClientError {
                 _ => "http",
             },
             ClientError::BadResponse { .. } => "bad_response",
+            ClientError::Incomplete { .. } => "incomplete_response",
             ClientError::Rejected(_) => "rejected",
             ClientError::Download { .. } => "download",
             ClientError::UnsafePath { .. } => "unsafe_path",

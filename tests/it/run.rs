@@ -1135,3 +1135,101 @@ fn fifty_hostile_output_names_never_write_outside_the_output_dir() {
         "a partial file was left"
     );
 }
+
+/// A response that sends its headers and then nothing: retried where that is safe (a stalled
+/// submission only after asking the server whether the job was queued), and when it keeps
+/// happening the message says which request was awaited.
+#[test]
+fn a_stalled_response_is_retried_and_then_named() {
+    for kind in ["object_info", "prompt", "history"] {
+        let srv = FakeServer::start(FakeOptions::default());
+        srv.faults(|f| {
+            f.stall_next.insert(kind.into(), 1);
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+        let out = comfyctl(dir.path())
+            .env("COMFYCTL_READ_TIMEOUT", "0.3")
+            .args(["run", p.to_str().unwrap(), "--url", &srv.url(), "-v"])
+            .output()
+            .unwrap();
+        let e = text(&out.stderr);
+        assert!(out.status.success(), "{kind}: {e}");
+        assert!(e.contains("stopped arriving"), "{kind}: {e}");
+        assert_eq!(srv.history_ids().len(), 1, "{kind}: the job ran once");
+    }
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| {
+        f.stall_next.insert("history".into(), 100);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .env("COMFYCTL_READ_TIMEOUT", "0.3")
+        .args(["run", p.to_str().unwrap(), "--url", &srv.url()])
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{e}");
+    assert!(
+        e.contains("error: the answer to GET /history/")
+            && e.contains("stopped arriving: no data for 0.3s after the headers"),
+        "{e}"
+    );
+}
+
+/// `kill -9` in the middle of a download: nothing at the final path; the next run saves the
+/// whole file there.
+#[test]
+fn kill_9_mid_download_leaves_no_file_at_the_final_path() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.faults(|f| {
+        f.output_size = Some(4 << 20);
+        f.view_chunk_delay = Some(std::time::Duration::from_millis(40));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"))
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("COMFYCTL_CONFIG", dir.path().join("config.toml"))
+        .env("COMFYCTL_CACHE_DIR", dir.path().join(".cache"))
+        .current_dir(dir.path())
+        .args(["run", p.to_str().unwrap(), "--url", &srv.url(), "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out_dir = dir.path().join("outputs");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // Wait until the download has written some bytes.
+    loop {
+        assert!(std::time::Instant::now() < until, "no download started");
+        let started = out_dir.exists()
+            && walk(&out_dir)
+                .iter()
+                .any(|f| std::fs::metadata(f).map(|m| m.len() > 0).unwrap_or(false));
+        if started {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let final_path = out_dir.join("e2e/sample_00001_.png");
+    assert!(!final_path.exists(), "a partial file at the final path");
+    for f in walk(&out_dir) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with('.') && name.ends_with(".part"),
+            "only a hidden temp file may remain: {f:?}"
+        );
+    }
+    srv.faults(|f| f.view_chunk_delay = None);
+    let out = comfyctl(dir.path())
+        .args(["run", p.to_str().unwrap(), "--url", &srv.url()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::metadata(&final_path).unwrap().len(), 4 << 20);
+}

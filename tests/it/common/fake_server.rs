@@ -15,7 +15,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, patch, post},
 };
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -95,6 +95,9 @@ pub struct Faults {
     /// a prompt was queued, truncated `/view` bodies, WebSockets dropped after a few messages —
     /// and every output's bytes unique to it.
     pub chaos: Option<f64>,
+    /// Route kind → count: handle the request (a prompt is queued), then answer with headers and
+    /// the first bytes of a JSON body, and nothing more.
+    pub stall_next: HashMap<String, usize>,
     /// Queue the next this-many prompts, then answer 500 as if the server failed afterwards.
     pub prompt_answer_lost: usize,
     /// Append `queued PROMPT_ID` and `output SHA256 TYPE/SUBFOLDER/NAME` lines here (soak checks).
@@ -699,7 +702,32 @@ async fn log_request(
     if let Some(status) = fail {
         return plain_error(StatusCode::from_u16(status).unwrap());
     }
+    let stall = {
+        let mut i = s.inner.lock().unwrap();
+        match i.faults.stall_next.get_mut(kind) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    };
     let resp = next.run(req).await;
+    if stall {
+        drop(resp);
+        let body = futures_util::stream::once(async {
+            Ok::<_, std::io::Error>(Bytes::from_static(b"{\"stalled\": "))
+        })
+        .chain(futures_util::stream::once(async {
+            std::future::pending::<Result<Bytes, std::io::Error>>().await
+        }));
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, "4096")
+            .body(Body::from_stream(body))
+            .unwrap();
+    }
     if fail_after {
         return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
     }
