@@ -1233,3 +1233,70 @@ fn kill_9_mid_download_leaves_no_file_at_the_final_path() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(std::fs::metadata(&final_path).unwrap().len(), 4 << 20);
 }
+
+/// Bad workflows, parameters, config files and flag values: exit 2 with a message, and not a
+/// single request reaches the server.
+#[test]
+fn bad_input_of_every_kind_exits_2_before_any_request() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_workflow(d, "wf.json", &sample_workflow());
+    write_workflow(d, "inv.json", &invert_workflow(None));
+    std::fs::write(d.join("broken.json"), "{\"3\": {\"class_type\": }").unwrap();
+    std::fs::write(d.join("rows.csv"), "steps,cfg\n10,7,extra\n").unwrap();
+    std::fs::write(d.join("broken.toml"), "[profiles.x\nurl = 1\n").unwrap();
+    let url = srv.url();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["run", "broken.json"], "broken.json:1:"),
+        (vec!["run", "wf.json", "-p", "nosuch=1"], "nosuch"),
+        (vec!["run", "wf.json", "-p", "steps"], "NAME=VALUE"),
+        (
+            vec!["run", "wf.json", "--set", "3.sed=1"],
+            "has no input 'sed'",
+        ),
+        (vec!["run", "wf.json", "--set", "99.seed=1"], "99"),
+        (vec!["run", "wf.json", "--timeout=-1"], "invalid timeout"),
+        (vec!["run", "wf.json", "--seed", "many"], "many"),
+        (
+            vec!["run", "inv.json", "--image", "missing.png"],
+            "missing.png",
+        ),
+        (vec!["batch", "wf.json", "--sweep", "steps="], "steps"),
+        (
+            vec!["batch", "wf.json", "--sweep", "steps=10..1:0"],
+            "steps",
+        ),
+        (
+            vec!["batch", "wf.json", "--params-file", "rows.csv"],
+            "rows.csv",
+        ),
+        (vec!["batch", "wf.json", "-j", "0"], "-j"),
+        (vec!["validate", "broken.json"], "broken.json"),
+        (vec!["params", "broken.json"], "broken.json"),
+    ];
+    for (args, needle) in &cases {
+        let out = comfyctl(d)
+            .args(args)
+            .args(["--url", &url])
+            .output()
+            .unwrap();
+        let e = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {e}");
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+    let out = comfyctl(d)
+        .env("COMFYCTL_CONFIG", d.join("broken.toml"))
+        .args(["run", "wf.json"])
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("broken.toml:1:"), "{e}");
+    let out = comfyctl(d)
+        .args(["run", "wf.json", "--url", "http://[not-a-host"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(srv.requests(), Vec::<String>::new(), "no request was sent");
+}
