@@ -715,6 +715,7 @@ async fn execute(
     let mut probe = tokio::time::interval(PROBE_EVERY);
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let plan = Rc::new(file.plan);
+    let found = crate::workflow::schema::discover(&base);
     let name_t = Rc::new(file.name);
     let flat = file.flat_output;
 
@@ -736,7 +737,7 @@ async fn execute(
             let name = job_name(&plan, &name_t, &spec);
             let slot = &mut slots[si];
             let mut wf = (**slot.base.as_ref().expect("up servers have a base")).clone();
-            let applied = match apply_job(&mut wf, &spec) {
+            let applied = match apply_job(&mut wf, &spec, &found) {
                 Ok(a) => a,
                 Err(e) => {
                     // Checked before the start; only a hand-edited batch.json gets here.
@@ -971,7 +972,13 @@ async fn execute(
     Ok(status)
 }
 
-fn apply_job(wf: &mut Workflow, spec: &JobSpec) -> anyhow::Result<Vec<params::Applied>> {
+/// Applies a job's values. `found` is the base workflow's friendly parameters, traced once per
+/// batch; a job that sets `NODE.input` (which could change links) traces its own copy.
+fn apply_job(
+    wf: &mut Workflow,
+    spec: &JobSpec,
+    found: &[crate::workflow::schema::Param],
+) -> anyhow::Result<Vec<params::Applied>> {
     let mut list: Vec<ParamArg> = Vec::new();
     for (k, v) in &spec.params {
         list.push(params::parse_param(
@@ -983,7 +990,16 @@ fn apply_job(wf: &mut Workflow, spec: &JobSpec) -> anyhow::Result<Vec<params::Ap
         list.push(params::flag_param("seed", "--seed-mode", &s.to_string()));
     }
     let mut no_random = || rand::random_range(0..params::MAX_RANDOM_SEED);
-    Ok(params::apply_params(wf, &list, &mut no_random)?)
+    if list.iter().all(|p| matches!(p, ParamArg::Named { .. })) {
+        Ok(params::apply_params_found(
+            wf,
+            &list,
+            found,
+            &mut no_random,
+        )?)
+    } else {
+        Ok(params::apply_params(wf, &list, &mut no_random)?)
+    }
 }
 
 fn record(m: &mut Manifest, line: &Value, printer: &Printer) -> anyhow::Result<()> {

@@ -93,7 +93,18 @@ pub fn apply_params(
     params: &[ParamArg],
     random_seed: &mut dyn FnMut() -> u64,
 ) -> Result<Vec<Applied>, WorkflowError> {
-    let found = schema::discover(wf);
+    apply_params_found(wf, params, &schema::discover(wf), random_seed)
+}
+
+/// [`apply_params`] with the workflow's friendly parameters already discovered: a batch traces
+/// its graph once, not once per job. `found` must come from this graph (values may differ —
+/// friendly names only ever change values, never links).
+pub fn apply_params_found(
+    wf: &mut Workflow,
+    params: &[ParamArg],
+    found: &[schema::Param],
+    random_seed: &mut dyn FnMut() -> u64,
+) -> Result<Vec<Applied>, WorkflowError> {
     let mut staged = wf.clone();
     let mut applied = Vec::new();
     for p in params {
@@ -119,7 +130,7 @@ pub fn apply_params(
                 value,
                 origin,
             } => {
-                let param = lookup(&found, name, typed)?;
+                let param = lookup(found, name, typed)?;
                 let targets = match node {
                     None => param.targets.clone(),
                     Some(n) => {
