@@ -30,15 +30,7 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 
 /// The binary as a child process (for kill and Ctrl-C), with the hermetic environment.
 fn spawn(home: &Path, args: &[&str]) -> std::process::Child {
-    let bin = assert_cmd::cargo::cargo_bin("comfyctl");
-    std::process::Command::new(bin)
-        .env_clear()
-        .env("HOME", home)
-        .env("COMFYCTL_CONFIG", home.join("config.toml"))
-        .env("COMFYCTL_CACHE_DIR", home.join(".cache-comfyctl"))
-        .env("NO_COLOR", "1")
-        .env("COMFYCTL_RETRY_BASE_MS", "20")
-        .current_dir(home)
+    crate::common::comfyctl_std(home)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

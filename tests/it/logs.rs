@@ -104,11 +104,9 @@ fn a_running_job_is_running_not_unknown() {
     });
     let dir = tempfile::tempdir().unwrap();
     let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"))
+    let mut child = crate::common::comfyctl_std(dir.path())
         .args(["run", p.to_str().unwrap(), "--url", &srv.url(), "-q"])
         .stdout(std::process::Stdio::null())
-        .current_dir(dir.path())
-        .env("COMFYCTL_CONFIG", dir.path().join("none.toml"))
         .spawn()
         .unwrap();
     let mut id = None;
@@ -135,7 +133,7 @@ fn server_log_and_follow() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Starting server"));
 
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"))
+    let mut child = crate::common::comfyctl_std(dir.path())
         .args([
             "logs",
             "--server",
@@ -144,8 +142,6 @@ fn server_log_and_follow() {
             "--url",
             &srv.url(),
         ])
-        .current_dir(dir.path())
-        .env("COMFYCTL_CONFIG", dir.path().join("none.toml"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -818,12 +818,8 @@ fn ctrl_c_interrupts_only_our_job_and_exits_130() {
     let mut wf = sample_workflow();
     wf["3"]["inputs"]["steps"] = json!(50);
     let p = write_workflow(dir.path(), "wf.json", &wf);
-    let bin = assert_cmd::cargo::cargo_bin("comfyctl");
-    let child = std::process::Command::new(bin)
+    let child = crate::common::comfyctl_std(dir.path())
         .args(["run", p.to_str().unwrap(), "--url", &srv.url()])
-        .env("COMFYCTL_CONFIG", dir.path().join("none.toml"))
-        .env("NO_COLOR", "1")
-        .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -1189,12 +1185,7 @@ fn kill_9_mid_download_leaves_no_file_at_the_final_path() {
     });
     let dir = tempfile::tempdir().unwrap();
     let p = write_workflow(dir.path(), "wf.json", &sample_workflow());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"))
-        .env_clear()
-        .env("HOME", dir.path())
-        .env("COMFYCTL_CONFIG", dir.path().join("config.toml"))
-        .env("COMFYCTL_CACHE_DIR", dir.path().join(".cache"))
-        .current_dir(dir.path())
+    let mut child = crate::common::comfyctl_std(dir.path())
         .args(["run", p.to_str().unwrap(), "--url", &srv.url(), "-q"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

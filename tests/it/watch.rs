@@ -145,10 +145,8 @@ fn exit_codes_and_someone_elses_job() {
 fn monitor_reports_jobs_of_any_client() {
     let srv = slow();
     let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"))
+    let child = crate::common::comfyctl_std(dir.path())
         .args(["watch", "--jsonl", "--timeout", "4", "--url", &srv.url()])
-        .current_dir(dir.path())
-        .env("COMFYCTL_CONFIG", dir.path().join("none.toml"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -8,7 +8,12 @@ use std::path::Path;
 
 /// `comfyctl` with a hermetic environment: no user config, no colour, fast retries.
 pub fn comfyctl(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("comfyctl").unwrap();
+    Command::from_std(comfyctl_std(home))
+}
+
+/// [`comfyctl`] as a plain `std` command (to spawn, kill, or limit it).
+pub fn comfyctl_std(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home)
@@ -60,16 +65,7 @@ pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// kill it instead, is ignored — an ignored signal stays ignored across exec).
 pub fn comfyctl_with_disk_limit(home: &Path, bytes: u64) -> std::process::Command {
     use std::os::unix::process::CommandExt;
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("comfyctl"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("xdg"))
-        .env("COMFYCTL_CONFIG", home.join("config.toml"))
-        .env("COMFYCTL_CACHE_DIR", home.join(".cache-comfyctl"))
-        .env("NO_COLOR", "1")
-        .env("COMFYCTL_RETRY_BASE_MS", "20")
-        .current_dir(home);
+    let mut cmd = comfyctl_std(home);
     // SAFETY: only async-signal-safe calls (sigaction, setrlimit) between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
