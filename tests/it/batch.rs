@@ -535,6 +535,29 @@ fn ctrl_c_stops_only_this_batchs_jobs_and_exits_130() {
     );
 }
 
+/// Waits for the child, then reads what it printed (small: `--json` and a few lines).
+fn wait_output(
+    child: &mut std::process::Child,
+    t: Duration,
+) -> (std::process::ExitStatus, String, String) {
+    use std::io::Read;
+    let status = wait_child(child, t);
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stdout, stderr)
+}
+
 fn wait_child(child: &mut std::process::Child, t: Duration) -> std::process::ExitStatus {
     let until = Instant::now() + t;
     loop {
@@ -593,22 +616,7 @@ fn a_server_down_at_the_start_gets_jobs_once_it_comes_back() {
         port,
         ..Default::default()
     });
-    let status = wait_child(&mut child, Duration::from_secs(120));
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stdout, stderr) = wait_output(&mut child, Duration::from_secs(120));
     assert_eq!(status.code(), Some(0), "{stderr}");
     let s: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(s["done"], 40, "{s}");
@@ -673,22 +681,7 @@ fn jobs_spread_over_two_servers_and_move_when_one_goes_down() {
         },
     );
     drop(b);
-    let status = wait_child(&mut child, Duration::from_secs(60));
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stdout, stderr) = wait_output(&mut child, Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "{stderr}");
     let s: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(s["done"], 12, "{s}");
