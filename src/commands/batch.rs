@@ -194,7 +194,9 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
         ctx.printer.info(&format!(
             "resuming on the batch's own servers: {} (--url or --profile to choose others)",
             s.iter()
-                .map(|s| crate::secret::redact_url(&s.url))
+                .map(|s| crate::secret::redact_url(&s.url)
+                    .trim_end_matches('/')
+                    .to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
