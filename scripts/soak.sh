@@ -37,12 +37,12 @@ set +e
 "$BIN" batch workflows/tiny_sample.json --count "$JOBS" -j 16 \
   --seed "$RANDOM" -o "$WORK/out" "${args[@]}" --json >"$WORK/summary.json" 2>"$WORK/stderr" &
 BATCH=$!
-# RSS five times a second: flat memory means the last fifth is no higher than the second fifth
+# RSS twenty times a second: flat memory means the last fifth is no higher than the second fifth
 # (the first holds start-up).
 : >"$WORK/rss"
 while kill -0 "$BATCH" 2>/dev/null; do
   awk '/VmRSS/ {print $2}' "/proc/$BATCH/status" 2>/dev/null >>"$WORK/rss" || true
-  sleep 0.2
+  sleep 0.05
 done
 wait "$BATCH"
 code=$?
