@@ -642,10 +642,11 @@ fn every_request_kind_survives_a_5xx_burst_and_a_lost_answer_never_queues_twice(
     }
 }
 
-/// The `exec_error` recording's messages, with the socket dropped after each: the run still
-/// ends as the failure it was, with the node and exception.
+/// The `exec_error` and `invert` recordings' messages, with the socket dropped after each and
+/// the first reconnects refused: the run still ends as the failure it was (node and exception),
+/// or with its output.
 #[test]
-fn websocket_dropped_at_every_message_of_a_failing_run_still_reports_the_failure() {
+fn websocket_dropped_at_every_message_of_the_failing_and_invert_runs_still_ends_right() {
     let srv = FakeServer::start(FakeOptions::default());
     let dir = tempfile::tempdir().unwrap();
     for n in 1..=20 {
@@ -669,6 +670,23 @@ fn websocket_dropped_at_every_message_of_a_failing_run_still_reports_the_failure
             v["error"]["exception_type"], "RuntimeError",
             "drop after {n}"
         );
+    }
+    // The `invert` recording (no sampler, an output from a loaded image), the same way.
+    for n in 1..=16 {
+        let mut wf = invert_workflow(None);
+        wf["3"]["inputs"]["filename_prefix"] = json!(format!("e2e/inv{n}"));
+        srv.faults(|f| {
+            f.ws_drop_after = Some(n);
+            f.ws_refuse = 2;
+        });
+        let out = run(dir.path(), &srv, &wf, &["--json", "-q"]);
+        assert!(
+            out.status.success(),
+            "drop after {n}: {}",
+            text(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["outputs"].as_array().unwrap().len(), 1, "drop after {n}");
     }
 }
 
