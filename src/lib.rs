@@ -37,29 +37,49 @@ pub struct Context {
     pub printer: Printer,
     /// Global flags.
     pub global: cli::GlobalArgs,
+    /// The config file, read (and warned about) once however often settings are resolved.
+    config: std::cell::OnceCell<(Option<std::path::PathBuf>, Option<config::ConfigFile>)>,
+    /// Servers already warned about for `--insecure`.
+    insecure_warned: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Context {
-    /// Reads the config file, warning (like ssh) when it holds secrets others can read.
+    /// A context for a command with these flags.
+    pub fn new(printer: Printer, global: cli::GlobalArgs) -> Self {
+        Context {
+            printer,
+            global,
+            config: std::cell::OnceCell::new(),
+            insecure_warned: Default::default(),
+        }
+    }
+
+    /// The config file, read on first use; warns (like ssh) when it holds secrets others can
+    /// read. A command resolves settings more than once (batch: its folder, then each server),
+    /// but reads the file and says so once.
     fn config_file(
         &self,
         envs: &settings::EnvSettings,
-    ) -> anyhow::Result<(Option<std::path::PathBuf>, Option<config::ConfigFile>)> {
-        let path = config::config_path(envs.get(config::env::CONFIG));
-        let file = match &path {
-            Some(p) => config::load(p)?,
-            None => None,
-        };
-        if let (Some(p), Some(f)) = (&path, &file)
-            && f.profiles.values().any(|pr| !pr.headers.is_empty())
-            && config::readable_by_others(p)
-        {
-            self.printer.warn(&format!(
-                "{} holds header values (secrets) and other users can read it: chmod 600 {0}",
-                p.display()
-            ));
+    ) -> anyhow::Result<(Option<&std::path::Path>, Option<&config::ConfigFile>)> {
+        if self.config.get().is_none() {
+            let path = config::config_path(envs.get(config::env::CONFIG));
+            let file = match &path {
+                Some(p) => config::load(p)?,
+                None => None,
+            };
+            if let (Some(p), Some(f)) = (&path, &file)
+                && f.profiles.values().any(|pr| !pr.headers.is_empty())
+                && config::readable_by_others(p)
+            {
+                self.printer.warn(&format!(
+                    "{} holds header values (secrets) and other users can read it: chmod 600 {0}",
+                    p.display()
+                ));
+            }
+            let _ = self.config.set((path, file));
         }
-        Ok((path, file))
+        let (path, file) = self.config.get().expect("set above");
+        Ok((path.as_deref(), file.as_ref()))
     }
 
     /// Resolves settings from flags, environment and config file.
@@ -83,7 +103,7 @@ impl Context {
             timeout,
             insecure: self.global.insecure,
         };
-        let s = settings::resolve(&flags, &envs, file.as_ref(), path.as_deref())?;
+        let s = settings::resolve(&flags, &envs, file, path)?;
         self.warn_insecure(std::slice::from_ref(&s));
         Ok(s)
     }
@@ -122,7 +142,7 @@ impl Context {
                 timeout,
                 insecure: self.global.insecure,
             };
-            settings::resolve(&flags, &envs, file.as_ref(), path.as_deref())
+            settings::resolve(&flags, &envs, file, path)
         };
         let mut out = Vec::new();
         if profiles.len() > 1 {
@@ -154,16 +174,19 @@ impl Context {
         Ok(expanded)
     }
 
-    /// `--insecure` is never quiet: every command that uses it says so (also under `-q`).
+    /// `--insecure` is never quiet: every command that uses it says so (also under `-q`), once
+    /// per server.
     fn warn_insecure(&self, servers: &[settings::Settings]) {
         for s in servers
             .iter()
             .filter(|s| s.insecure && s.url.scheme() == "https")
         {
-            self.printer.warn_always(&format!(
-                "TLS certificate checks are off for {} (--insecure): anyone on the network path could read the traffic, keys included",
-                secret::redact_url(&s.url).trim_end_matches('/')
-            ));
+            let url = secret::redact_url(&s.url).trim_end_matches('/').to_string();
+            if self.insecure_warned.borrow_mut().insert(url.clone()) {
+                self.printer.warn_always(&format!(
+                    "TLS certificate checks are off for {url} (--insecure): anyone on the network path could read the traffic, keys included"
+                ));
+            }
         }
     }
 }
@@ -235,10 +258,7 @@ pub fn main_entry() -> ExitCode {
         Verbosity::Normal
     };
     let printer = Printer::new(verbosity, cli.global.color);
-    let ctx = Context {
-        printer: printer.clone(),
-        global: cli.global,
-    };
+    let ctx = Context::new(printer.clone(), cli.global);
     let result = commands::dispatch(&ctx, cli.command);
     let status = match result {
         Ok(s) => s,

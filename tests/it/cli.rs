@@ -157,6 +157,14 @@ fn a_config_with_secrets_that_others_can_read_gets_a_warning() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("other users can read it: chmod 600"), "{err}");
     assert!(!err.contains("tok-777") && !String::from_utf8_lossy(&out.stdout).contains("tok-777"));
+    // Once per command, though batch resolves its settings twice (its folder, its servers).
+    crate::common::write_workflow(dir.path(), "wf.json", &crate::common::sample_workflow());
+    let out = crate::common::comfyctl(dir.path())
+        .args(["batch", "wf.json", "--count", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.matches("chmod 600").count(), 1, "{err}");
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = show();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("chmod"));

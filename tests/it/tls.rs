@@ -48,6 +48,28 @@ fn a_self_signed_server_is_refused_unless_insecure_which_warns_every_time() {
     );
     assert_eq!(walk(&dir.path().join("outputs")).len(), 1);
 
+    // Said once per command, though batch resolves its settings twice.
+    let out = comfyctl(dir.path())
+        .args([
+            "batch",
+            wf,
+            "--count",
+            "1",
+            "--url",
+            &url,
+            "--insecure",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert!(out.status.success(), "{e}");
+    assert_eq!(
+        e.matches("TLS certificate checks are off").count(),
+        1,
+        "{e}"
+    );
+
     // The same from a profile.
     std::fs::write(
         dir.path().join("config.toml"),
