@@ -292,31 +292,30 @@ impl Server {
     ) -> Result<Value, ClientError> {
         let mut attempt = 0;
         loop {
-            let result = self.send(method.clone(), self.endpoint(path), body).await;
-            let retryable = match &result {
-                Err(ClientError::Connect { .. }) => idempotent,
-                Ok(r) => r.status().is_server_error() && idempotent,
-                Err(_) => false,
+            let result = match self.send(method.clone(), self.endpoint(path), body).await {
+                // A 5xx is read like any answer (it becomes an Http error) and retried below.
+                Ok(resp) => read_json(resp, method.as_str(), path).await,
+                Err(e) => Err(e),
             };
-            if retryable && attempt + 1 < self.retry.attempts {
-                let d = self.retry.delay(attempt);
-                self.log(|| format!("retrying {method} {path} in {d:?}"));
-                tokio::time::sleep(d).await;
-                attempt += 1;
-                continue;
+            let retryable = idempotent
+                && matches!(
+                    &result,
+                    Err(ClientError::Connect { .. }
+                        | ClientError::Incomplete { .. }
+                        | ClientError::Http {
+                            status: 500..=599,
+                            ..
+                        })
+                );
+            if !retryable || attempt + 1 >= self.retry.attempts {
+                return result;
             }
-            let resp = result?;
-            match read_json(resp, method.as_str(), path).await {
-                Err(e @ ClientError::Incomplete { .. })
-                    if idempotent && attempt + 1 < self.retry.attempts =>
-                {
-                    let d = self.retry.delay(attempt);
-                    self.log(|| format!("{e}; retrying in {d:?}"));
-                    tokio::time::sleep(d).await;
-                    attempt += 1;
-                }
-                other => return other,
+            let d = self.retry.delay(attempt);
+            if let Err(e) = &result {
+                self.log(|| format!("{e}; retrying {method} {path} in {d:?}"));
             }
+            tokio::time::sleep(d).await;
+            attempt += 1;
         }
     }
 }

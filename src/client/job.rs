@@ -1017,33 +1017,22 @@ async fn submit(
     loop {
         let transient = match server.send(Method::POST, url.clone(), Some(&body)).await {
             Ok(resp) if resp.status().is_success() => {
-                // An answer that stalls or breaks may come after the job was queued: transient,
-                // like a 5xx — the server is asked before anything is sent again.
-                let v = match super::http::read_json(resp, "POST", "/prompt").await {
-                    Err(e @ ClientError::Incomplete { .. }) if !server.is_cloud() => {
-                        if attempt + 1 >= server.retry.attempts {
-                            return Err(e);
-                        }
-                        server.log(|| format!("{e}; asking the server whether it was queued"));
-                        tokio::time::sleep(server.retry.delay(attempt)).await;
-                        attempt += 1;
-                        if let Ok(view) = check_server(server, our_id).await
-                            && !matches!(view, ServerView::Unknown)
-                        {
-                            return Ok((our_id.to_string(), None, Vec::new()));
-                        }
-                        continue;
+                match super::http::read_json(resp, "POST", "/prompt").await {
+                    Ok(v) => {
+                        let pid = v
+                            .get("prompt_id")
+                            .and_then(Value::as_str)
+                            .unwrap_or(our_id)
+                            .to_string();
+                        let number = v.get("number").and_then(Value::as_f64);
+                        let dropped = parse_node_errors(v.get("node_errors"), wf);
+                        return Ok((pid, number, dropped));
                     }
-                    other => other?,
-                };
-                let pid = v
-                    .get("prompt_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or(our_id)
-                    .to_string();
-                let number = v.get("number").and_then(Value::as_f64);
-                let dropped = parse_node_errors(v.get("node_errors"), wf);
-                return Ok((pid, number, dropped));
+                    // An answer that stalls or breaks may come after the job was queued:
+                    // transient, like a 5xx (the server is asked before anything is resent).
+                    Err(e @ ClientError::Incomplete { .. }) if !server.is_cloud() => e,
+                    Err(e) => return Err(e),
+                }
             }
             Ok(resp) if resp.status() == reqwest::StatusCode::BAD_REQUEST => {
                 let status = resp.status();
@@ -1074,6 +1063,7 @@ async fn submit(
         if attempt + 1 >= server.retry.attempts {
             return Err(transient);
         }
+        server.log(|| format!("{transient}; retrying POST /prompt"));
         tokio::time::sleep(server.retry.delay(attempt)).await;
         attempt += 1;
         // Did the failed attempt reach the queue after all? Then never submit twice.
