@@ -355,16 +355,15 @@ pub fn read_params_file(path: &Path) -> Result<Table, PlanError> {
 /// Parses params-file text (`shown` names it in errors); JSON Lines when `jsonl` or when the
 /// text starts with `{`, CSV otherwise.
 pub fn parse_params_text(text: &str, shown: &str, jsonl: bool) -> Result<Table, PlanError> {
-    let shown = shown.to_string();
     let jsonl = jsonl || text.trim_start().starts_with('{');
     let (cols, rows) = if jsonl {
-        parse_jsonl(text, &shown)?
+        parse_jsonl(text, shown)?
     } else {
-        parse_csv(text, &shown)?
+        parse_csv(text, shown)?
     };
     if rows.is_empty() {
         return Err(PlanError::ParamsFile {
-            path: shown,
+            path: shown.to_string(),
             line: 1,
             reason: "no rows".into(),
         });
