@@ -12,22 +12,14 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-3}
 cargo build --release --quiet --bin comfyctl --example fake_comfyui
 BIN=target/release/comfyctl
-FAKE=target/release/examples/fake_comfyui
+source bench/fake.sh
 WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { stop_fakes; rm -rf "$WORK"; }
 trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 URLS=()
 for _ in 1 2 3; do
-  port=$(free_port)
-  "$FAKE" --port "$port" --step-delay-ms 0 >/dev/null 2>&1 &
-  PIDS+=($!)
-  URLS+=("http://127.0.0.1:$port")
-done
-for u in "${URLS[@]}"; do
-  for _ in $(seq 50); do curl -sf "$u/system_stats" >/dev/null && break; sleep 0.1; done
+  start_fake --step-delay-ms 0
+  URLS+=("$FAKE_URL")
 done
 
 SEEDS=$((RANDOM * 1000))

@@ -9,12 +9,11 @@ RUNS=${1:-3}
 BYTES=${2:-1073741824}
 cargo build --release --quiet --bin comfyctl --example fake_comfyui
 BIN=$PWD/target/release/comfyctl
+source bench/fake.sh
 WORK=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-target/release/examples/fake_comfyui --port "$port" --step-delay-ms 0 --output-size "$BYTES" >/dev/null 2>&1 &
-FAKE=$!
-trap 'kill $FAKE 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/system_stats" >/dev/null && break; sleep 0.1; done
+trap 'stop_fakes; rm -rf "$WORK"' EXIT
+start_fake --step-delay-ms 0 --output-size "$BYTES"
+port=${FAKE_URL##*:}
 cd "$WORK"
 # Warm up: node definitions fetched and cached, as on any machine after the first run.
 "$BIN" run "$OLDPWD/workflows/tiny_sample.json" --url "127.0.0.1:$port" --no-download >/dev/null 2>&1

@@ -20,12 +20,11 @@ if [ -z "$COMFY" ]; then
   fi
   COMFY=$PWD/bench/.venv/bin/comfy
 fi
+source bench/fake.sh
 WORK=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-target/release/examples/fake_comfyui --port "$port" --step-delay-ms 0 >/dev/null 2>&1 &
-FAKE=$!
-trap 'kill $FAKE 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/system_stats" >/dev/null && break; sleep 0.1; done
+trap 'stop_fakes; rm -rf "$WORK"' EXIT
+start_fake --step-delay-ms 0
+port=${FAKE_URL##*:}
 WF=$PWD/workflows/tiny_sample.json
 cd "$WORK"
 # Warm up (and make the job all-cached).

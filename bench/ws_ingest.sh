@@ -14,40 +14,35 @@ STEPS=${2:-100}
 BURST=${3:-2000}
 cargo build --release --quiet --bin comfyctl --example fake_comfyui
 BIN=$PWD/target/release/comfyctl
+source bench/fake.sh
 WORK=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-TEXT_PORT=$(free_port)
-target/release/examples/fake_comfyui --port "$TEXT_PORT" --step-delay-ms 0 --progress-burst "$BURST" >/dev/null 2>&1 &
-PIDS=($!)
-PREVIEW_PORT=$(free_port)
-target/release/examples/fake_comfyui --port "$PREVIEW_PORT" --step-delay-ms 0 --preview-burst "$((BURST / 10))" >/dev/null 2>&1 &
-PIDS+=($!)
-trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$WORK"' EXIT
-for p in "$TEXT_PORT" "$PREVIEW_PORT"; do
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$p/system_stats" >/dev/null && break; sleep 0.1; done
-done
+trap 'stop_fakes; rm -rf "$WORK"' EXIT
+start_fake --step-delay-ms 0 --progress-burst "$BURST"
+TEXT_URL=$FAKE_URL
+start_fake --step-delay-ms 0 --preview-burst "$((BURST / 10))"
+PREVIEW_URL=$FAKE_URL
 WF=$PWD/workflows/tiny_sample.json
 cd "$WORK"
-python3 - "$RUNS" "$BIN" "$WF" "$STEPS" "$BURST" "$TEXT_PORT" "$PREVIEW_PORT" <<'PY'
+python3 - "$RUNS" "$BIN" "$WF" "$STEPS" "$BURST" "$TEXT_URL" "$PREVIEW_URL" <<'PY'
 import os, statistics, subprocess, sys
-runs, binary, wf, steps, burst, text_port, preview_port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7]
+runs, binary, wf, steps, burst, text_url, preview_url = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7]
 runs = int(runs)
 seed = [1000]
 
-def one(port, steps):
+def one(url, steps):
     seed[0] += 1
     r = subprocess.run(["/usr/bin/time", "-f", "%U %S %e %M", "-o", "t", binary, "run", wf,
-                        "--url", f"http://127.0.0.1:{port}", "--seed", str(seed[0]),
+                        "--url", url, "--seed", str(seed[0]),
                         "--steps", str(steps), "--no-download", "--json"], capture_output=True)
     if r.returncode != 0:
         sys.exit(r.stderr.decode())
     u, s, e, m = open("t").read().split()[-4:]
     return float(u) + float(s), float(e), int(m)
 
-def figure(label, port, per_step, frame_bytes):
-    one(port, 1)  # warm up: node definitions fetched and cached
-    base = [one(port, 1) for _ in range(runs)]
-    fire = [one(port, steps) for _ in range(runs)]
+def figure(label, url, per_step, frame_bytes):
+    one(url, 1)  # warm up: node definitions fetched and cached
+    base = [one(url, 1) for _ in range(runs)]
+    fire = [one(url, steps) for _ in range(runs)]
     cpu0, wall0 = statistics.median(b[0] for b in base), statistics.median(b[1] for b in base)
     cpu, wall = statistics.median(f[0] for f in fire), statistics.median(f[1] for f in fire)
     rss = statistics.median(f[2] for f in fire)
@@ -60,6 +55,6 @@ def figure(label, port, per_step, frame_bytes):
 
 print(f"WebSocket ingest into `comfyctl run`, median of {runs} runs ({os.cpu_count()} cores shared with the fake)")
 # Per step the job itself sends progress_state, a preview and progress; the burst adds the rest.
-figure("progress/progress_state text messages", text_port, 3 + 2 * burst, 0)
-figure("38 KB preview frames", preview_port, 3 + burst // 10, 38_332)
+figure("progress/progress_state text messages", text_url, 3 + 2 * burst, 0)
+figure("38 KB preview frames", preview_url, 3 + burst // 10, 38_332)
 PY

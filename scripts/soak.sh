@@ -12,22 +12,17 @@ JOBS=${1:-10000}
 RATE=${2:-0.02}
 cargo build --release --quiet --bin comfyctl --example fake_comfyui
 BIN=$PWD/target/release/comfyctl
-FAKE=$PWD/target/release/examples/fake_comfyui
+source bench/fake.sh
 WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { stop_fakes; rm -rf "$WORK"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Each server logs what it queued and served to served-N.log; SERVERS pairs URL=LOG.
 URLS=()
+SERVERS=()
 for n in 1 2 3; do
-  port=$(free_port)
-  "$FAKE" --port "$port" --step-delay-ms 0 --chaos "$RATE" --served-log "$WORK/served-$port.log" \
-    >/dev/null 2>&1 &
-  PIDS+=($!)
-  URLS+=("http://127.0.0.1:$port")
-done
-for u in "${URLS[@]}"; do
-  for _ in $(seq 100); do curl -sf "$u/system_stats" >/dev/null && break; sleep 0.1; done
+  start_fake --step-delay-ms 0 --chaos "$RATE" --served-log "$WORK/served-$n.log"
+  URLS+=("$FAKE_URL")
+  SERVERS+=("$FAKE_URL=$WORK/served-$n.log")
 done
 args=()
 for u in "${URLS[@]}"; do args+=(--url "$u"); done
@@ -55,15 +50,14 @@ if [ "$code" = 1 ]; then
 fi
 set -e
 end=$(date +%s.%N)
-python3 - "$WORK" "$JOBS" "$code" "$start" "$end" "$resumed" "${URLS[@]}" <<'PY'
+python3 - "$WORK" "$JOBS" "$code" "$start" "$end" "$resumed" "${SERVERS[@]}" <<'PY'
 import collections, hashlib, json, os, sys
-work, jobs, code, start, end, resumed, urls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7:]
+work, jobs, code, start, end, resumed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+servers = [s.split("=", 1) for s in sys.argv[7:]]
 out = os.path.join(work, "out")
 problems = []
 served, queued, faults = {}, collections.Counter(), collections.Counter()
-for u in urls:
-    port = u.rsplit(":", 1)[1]
-    path = os.path.join(work, f"served-{port}.log")
+for u, path in servers:
     sums = {}
     for line in open(path) if os.path.exists(path) else []:
         parts = line.split()
