@@ -52,12 +52,7 @@ fn sample_run_saves_output_with_subfolder() {
     );
     assert!(!err.contains('\x1b'), "{err}");
     // The submission used a client prompt id and a client_id, once.
-    let posts: Vec<_> = srv
-        .requests()
-        .into_iter()
-        .filter(|r| r == "POST /prompt")
-        .collect();
-    assert_eq!(posts.len(), 1);
+    assert_eq!(srv.prompt_posts(), 1);
 }
 
 #[test]
@@ -195,11 +190,7 @@ fn validation_error_exit_3_names_node_and_input() {
         (&[][..], "the server would reject the prompt"),
         (&["--no-validate"][..], "the server rejected the prompt"),
     ] {
-        let before = srv
-            .requests()
-            .iter()
-            .filter(|r| *r == "POST /prompt")
-            .count();
+        let before = srv.prompt_posts();
         let out = run(dir.path(), &srv, &wf, flags);
         assert_eq!(out.status.code(), Some(3));
         let e = text(&out.stderr);
@@ -210,11 +201,7 @@ fn validation_error_exit_3_names_node_and_input() {
         assert!(e.contains("node 4 CheckpointLoaderSimple"), "{e}");
         assert!(e.contains("ckpt_name: Value not in list — ckpt_name: 'nope.safetensors' not in ['tiny-random-sd15.safetensors']"), "{e}");
         assert!(text(&out.stdout).is_empty());
-        let after = srv
-            .requests()
-            .iter()
-            .filter(|r| *r == "POST /prompt")
-            .count();
+        let after = srv.prompt_posts();
         assert_eq!(after - before, flags.len(), "sent only with --no-validate");
     }
 
@@ -511,11 +498,7 @@ fn websocket_dropped_at_every_message_index_still_finishes() {
             "drop after {n}"
         );
     }
-    let posts = srv
-        .requests()
-        .iter()
-        .filter(|r| *r == "POST /prompt")
-        .count();
+    let posts = srv.prompt_posts();
     assert_eq!(posts, 45, "never submitted twice");
 }
 
@@ -628,16 +611,9 @@ fn every_request_kind_survives_a_5xx_burst_and_a_lost_answer_never_queues_twice(
             1,
             "{kind} {status}: ran exactly once"
         );
-        let queued = srv
-            .requests()
-            .iter()
-            .filter(|r| *r == "POST /prompt")
-            .count();
-        let expect = match kind {
-            "prompt" => 3,
-            "answer-lost" => 1,
-            _ => 1,
-        };
+        let queued = srv.prompt_posts();
+        // Two refused submissions before the third; otherwise one (a lost answer is asked about).
+        let expect = if kind == "prompt" { 3 } else { 1 };
         assert_eq!(queued, expect, "{kind} {status}: submissions");
     }
 }

@@ -419,6 +419,12 @@ impl FakeServer {
         self.shared.inner.lock().unwrap().requests.clone()
     }
 
+    /// How many `POST /prompt` requests arrived (each test's "never submitted twice").
+    pub fn prompt_posts(&self) -> usize {
+        let i = self.shared.inner.lock().unwrap();
+        i.requests.iter().filter(|r| *r == "POST /prompt").count()
+    }
+
     /// Prompt ids in history, oldest first.
     pub fn history_ids(&self) -> Vec<String> {
         self.shared
