@@ -196,8 +196,11 @@ mod tests {
         }
     }
 
+    /// The escapes the target is built around are refused before its assertions, and a plain
+    /// name passes them.
     #[test]
     fn output_path_target_rejects_escapes() {
+        use crate::client::outputs::{safe_filename, safe_subfolder};
         for bad in [
             "../x\nf.png",
             "a\n..",
@@ -205,7 +208,13 @@ mod tests {
             "a\\..\\..\nf",
             "ok\nC:evil",
         ] {
+            let (sub, name) = bad.split_once('\n').unwrap();
+            assert!(
+                safe_subfolder(sub).is_err() || safe_filename(name).is_err(),
+                "{bad:?} passed the checks"
+            );
             output_path(bad.as_bytes());
         }
+        output_path(b"e2e\nComfyUI_00001_.png");
     }
 }
