@@ -8,6 +8,7 @@ mod convert;
 mod deps;
 mod health;
 mod hw;
+mod json_shapes;
 mod logs;
 mod params;
 mod queue;
