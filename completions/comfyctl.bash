@@ -1178,7 +1178,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__run)
-            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --print-prompt --output-dir --flat-output --overwrite --no-download --timeout --idle-timeout --allow-partial --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --allow-partial --timeout --idle-timeout --output-dir --flat-output --overwrite --print-prompt --no-download --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1248,19 +1248,19 @@ _comfyctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --output-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1400,7 +1400,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__watch)
-            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -65,9 +65,9 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l input -d 'Uplo
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l mask -d 'Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l object-info -d 'Validate against this saved /object_info file instead of asking the server' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l timeout -d 'Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -80,11 +80,11 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l refresh -d 'Fe
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-validate -d 'Send the prompt without checking it against the server\'s node definitions first'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l detach -d 'Submit and exit at once: print the prompt id (and client id) instead of following the job'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-embed-workflow -d 'Do not embed an editor workflow in the submission (saved PNGs then lack it)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l print-prompt -d 'Print the final prompt JSON and exit without contacting the server'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l allow-partial -d 'Exit 0 even when the server dropped outputs that failed validation'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l flat-output -d 'Save files directly in the output dir, ignoring server subfolders'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l overwrite -d 'Replace existing files instead of saving as name-1.ext'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l print-prompt -d 'Print the final prompt JSON and exit without contacting the server'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-download -d 'Do not download; print each output\'s /view URL on stdout'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l allow-partial -d 'Exit 0 even when the server dropped outputs that failed validation'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l json -d 'Print one JSON object with the result on stdout'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l jsonl -d 'Print every event as a JSON line on stdout, the result last'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-progress -d 'No progress bars, even on a terminal'
@@ -141,8 +141,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l sweep -d 'Sw
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l params-file -d 'One job per row: CSV with a header of parameter names, or JSON Lines' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l resume -d 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s j -l jobs -d 'Jobs in flight per server [default: 2 locally, the profile\'s `jobs` on Comfy Cloud]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l timeout -d 'Give up on a job after this many seconds [env: COMFYCTL_TIMEOUT]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s o -l output-dir -d 'The batch directory [default: a new batch-DATE-TIME folder in the output dir]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l name -d 'Folder name of each job: fields {index}, {seed}, {rep} and every swept parameter' -r
@@ -159,10 +159,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l refresh -d '
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l zip -d 'Pair the sweeps\' values (first with first, …) instead of every combination'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l dry-run -d 'List the jobs and exit without contacting a server'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l fail-fast -d 'Stop at the first failed job (running jobs of this batch are interrupted)'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-validate -d 'Send prompts without checking them against the server\'s node definitions first'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-validate -d 'Send the prompt without checking it against the server\'s node definitions first'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l flat-output -d 'Save files directly in each job\'s folder, ignoring server subfolders'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l json -d 'Print one JSON summary object on stdout at the end'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l jsonl -d 'Print one JSON line per finished job on stdout (the manifest line), the summary last'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l json -d 'Print one JSON object with the result on stdout'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l jsonl -d 'Print every event as a JSON line on stdout, the result last'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s v -l verbose -d 'Print every request and server message on stderr'
@@ -246,8 +246,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l client-id -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l previews -d 'Save every preview frame here' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l events -d 'Comfy Cloud: follow the developer event socket for these patterns (job.completed,job.*,*)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l timeout -d 'Give up after this many seconds [env: COMFYCTL_TIMEOUT]' -r
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l idle-timeout -d 'Give up when the server sends nothing for this many seconds' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -256,7 +256,8 @@ never\t'Never colour'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l download -d 'With --prompt-id: download the outputs like run does (else print their URLs)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l flat-output -d 'Save files directly in the output dir, ignoring server subfolders'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l overwrite -d 'Replace existing files instead of saving as name-1.ext'
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l jsonl -d 'Every event as one JSON line on stdout'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l json -d 'Print one JSON object with the result on stdout'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l jsonl -d 'Print every event as a JSON line on stdout, the result last'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l no-progress -d 'No progress bars, even on a terminal'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s v -l verbose -d 'Print every request and server message on stderr'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates completions/ from the CLI definition. Run after changing src/cli.rs.
+# Regenerates completions/ from the CLI definition. Run after changing src/cli/.
 set -euo pipefail
 unset COLUMNS LINES  # help text is wrapped to the default width, as in the tests
 cd "$(dirname "$0")/.."

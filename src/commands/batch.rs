@@ -140,8 +140,8 @@ impl SavedInputs {
 /// Runs the command.
 pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
     for (flag, v) in [
-        ("--timeout", args.timeout),
-        ("--idle-timeout", args.idle_timeout),
+        ("--timeout", args.follow.timeout),
+        ("--idle-timeout", args.follow.idle_timeout),
     ] {
         if let Some(t) = v
             && !(t.is_finite() && t > 0.0)
@@ -190,7 +190,7 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
         && ctx.global.url.is_empty()
         && !(saved.profiles.is_empty() && saved.urls.is_empty())
     {
-        let s = ctx.settings_for(&saved.profiles, &saved.urls, None, args.timeout)?;
+        let s = ctx.settings_for(&saved.profiles, &saved.urls, None, args.follow.timeout)?;
         ctx.printer.info(&format!(
             "resuming on the batch's own servers: {} (--url or --profile to choose others)",
             s.iter()
@@ -202,12 +202,12 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
         ));
         s
     } else {
-        ctx.settings_all(None, args.timeout)?
+        ctx.settings_all(None, args.follow.timeout)?
     };
     let mut servers = Vec::new();
     for s in &settings {
         let mut server = Server::new(s, crate::commands::run::debug_log(&ctx.printer))?;
-        if let Some(k) = &args.partner_key {
+        if let Some(k) = &args.submit.partner_key {
             server.partner_key = Some(crate::secret::Secret::new(k.clone()));
         }
         let limit = args
@@ -218,7 +218,7 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
     }
     let opts = JobOptions {
         timeout: settings[0].timeout,
-        idle_timeout: args.idle_timeout.map(Duration::from_secs_f64),
+        idle_timeout: args.follow.idle_timeout.map(Duration::from_secs_f64),
     };
     crate::commands::block_on(async {
         let local = tokio::task::LocalSet::new();
@@ -448,7 +448,7 @@ fn dry_run(ctx: &Context, args: &BatchArgs, f: &PlanFile) -> anyhow::Result<Exit
     for i in 0..p.len() {
         let spec = p.job(i);
         let name = job_name(p, &f.name, &spec);
-        if args.json || args.jsonl {
+        if args.format.json || args.format.jsonl {
             let mut params: Map<String, Value> = spec
                 .params
                 .iter()
@@ -645,7 +645,7 @@ async fn execute(
 
     if !queue.is_empty() {
         let checker = slots.iter().position(|s| !s.is_down()).expect("one is up");
-        if !args.no_validate
+        if !args.submit.no_validate
             && !resumed
             && let Some(status) =
                 validate_variants(ctx, args, &slots[checker].server, &base, &file.plan).await?
@@ -702,10 +702,10 @@ async fn execute(
         });
     }
 
-    let machine = args.json || args.jsonl;
+    let machine = args.format.json || args.format.jsonl;
     let ui = Ui::new(
         printer,
-        !args.no_progress && !machine,
+        !args.format.no_progress && !machine,
         pending,
         counts.skipped,
     );
@@ -870,9 +870,9 @@ async fn execute(
                         slots[fin.slot].failed += 1;
                     }
                 }
-                if args.jsonl {
+                if args.format.jsonl {
                     printer.json_line(&line)?;
-                } else if !args.json {
+                } else if !args.format.json {
                     ui.suspend(|| {
                         fin.saved
                             .iter()
@@ -963,8 +963,8 @@ async fn execute(
         "grid": grid_info,
         "exit_code": status.code(),
     });
-    if args.json || args.jsonl {
-        if args.jsonl {
+    if args.format.json || args.format.jsonl {
+        if args.format.jsonl {
             printer.json_line(&summary)?;
         } else {
             printer.json_pretty(&summary)?;

@@ -1,7 +1,6 @@
 //! One file per subcommand.
 
 pub mod batch;
-pub mod completions;
 pub mod config;
 pub mod convert;
 pub mod deps;
@@ -37,7 +36,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Logs(args) => logs::run(ctx, &args),
         Command::Setup(args) => setup::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),
-        Command::Completions(args) => completions::run(&args),
+        Command::Completions(args) => crate::cli::complete::run(&args),
     }
 }
 

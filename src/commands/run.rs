@@ -41,12 +41,12 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
         ctx.printer.json_pretty(&Value::Object(prepared.wf.nodes))?;
         return Ok(ExitStatus::Success);
     }
-    let settings = ctx.settings(args.output_dir.clone(), args.timeout)?;
+    let settings = ctx.settings(args.save.output_dir.clone(), args.follow.timeout)?;
     let mut server = Server::new(&settings, debug_log(&ctx.printer))?;
-    if let Some(k) = &args.partner_key {
+    if let Some(k) = &args.submit.partner_key {
         server.partner_key = Some(crate::secret::Secret::new(k.clone()));
     }
-    if let Some(t) = args.idle_timeout
+    if let Some(t) = args.follow.idle_timeout
         && !(t.is_finite() && t > 0.0)
     {
         return Err(Failure::usage(format!(
@@ -56,12 +56,12 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
     }
     let opts = JobOptions {
         timeout: settings.timeout,
-        idle_timeout: args.idle_timeout.map(Duration::from_secs_f64),
+        idle_timeout: args.follow.idle_timeout.map(Duration::from_secs_f64),
     };
     let save = SaveOptions {
         output_dir: settings.output_dir.clone(),
-        flat: args.flat_output,
-        overwrite: args.overwrite,
+        flat: args.save.flat_output,
+        overwrite: args.save.overwrite,
     };
     let preloaded = provider.take();
     crate::commands::block_on(execute(
@@ -93,7 +93,7 @@ async fn before_submit(
     )
     .await?;
     prepare::report_applied(printer, &prepared.applied);
-    if args.no_validate {
+    if args.submit.no_validate {
         return Ok(None);
     }
     let (report, _) =
@@ -129,7 +129,7 @@ async fn before_submit(
     }
     let mut rej = prepare::local_rejection(&report).expect("not clean");
     prepare::annotate(&mut rej.node_errors, &prepared.applied);
-    let machine = args.json || args.jsonl;
+    let machine = args.format.json || args.format.jsonl;
     eprint!(
         "{}",
         format_rejection(printer, &rej, "the server would reject the prompt")
@@ -160,7 +160,7 @@ async fn detach(
                 "{}",
                 format_rejection(printer, &rej, "the server rejected the prompt")
             );
-            if args.json {
+            if args.format.json {
                 let v = rejection_json(server, &rej, "server", &prepared.applied);
                 emit_result(printer, args, &v)?;
             }
@@ -168,7 +168,7 @@ async fn detach(
         }
         Err(e) => return Err(e.into()),
     };
-    if args.json {
+    if args.format.json {
         printer.json_pretty(&json!({
             "schema_version": SCHEMA_VERSION,
             "type": "submitted",
@@ -261,12 +261,15 @@ async fn execute(
             }
         });
     }
-    let mut out = if args.jsonl {
+    let mut out = if args.format.jsonl {
         Out::Jsonl(JsonlReporter::new(printer.clone()))
     } else {
-        Out::Human(HumanReporter::new(printer.clone(), !args.no_progress))
+        Out::Human(HumanReporter::new(
+            printer.clone(),
+            !args.format.no_progress,
+        ))
     };
-    let machine = args.json || args.jsonl;
+    let machine = args.format.json || args.format.jsonl;
     let result = run_job(server, wf, opts, out.reporter(), &cancel).await;
     let job = match result {
         Ok(job) => job,
@@ -318,7 +321,7 @@ async fn execute(
     let mut listed: Vec<Value> = Vec::new();
     let mut download_error: Option<ClientError> = None;
     for t in &texts {
-        if !args.jsonl {
+        if !args.format.jsonl {
             let line = format!("text from node {}: {}", t.node_id, t.text);
             match &out {
                 Out::Human(h) => h.suspend(|| printer.info(&line)),
@@ -402,7 +405,7 @@ async fn execute(
 }
 
 fn emit_result(printer: &Printer, args: &RunArgs, v: &Value) -> anyhow::Result<()> {
-    if args.jsonl {
+    if args.format.jsonl {
         printer.json_line(v)?;
     } else {
         printer.json_pretty(v)?;

@@ -123,16 +123,16 @@ impl Reporter for Saving<'_> {
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
-    let settings = ctx.settings(args.output_dir.clone(), args.timeout)?;
+    let settings = ctx.settings(args.save.output_dir.clone(), args.follow.timeout)?;
     let server = Server::new(&settings, super::run::debug_log(&ctx.printer))?;
     let opts = JobOptions {
         timeout: settings.timeout,
-        idle_timeout: args.idle_timeout.map(Duration::from_secs_f64),
+        idle_timeout: args.follow.idle_timeout.map(Duration::from_secs_f64),
     };
     let save = SaveOptions {
         output_dir: settings.output_dir.clone(),
-        flat: args.flat_output,
-        overwrite: args.overwrite,
+        flat: args.save.flat_output,
+        overwrite: args.save.overwrite,
     };
     super::block_on(async {
         let cancel = CancellationToken::new();
@@ -176,7 +176,7 @@ async fn events(
         .map(Duration::from_millis)
         .unwrap_or(Duration::from_secs(30));
     let mut sock = crate::client::devws::connect(server, patterns).await?;
-    if !args.jsonl {
+    if !args.format.jsonl {
         p.info(&format!(
             "subscribed to {}; Ctrl-C to stop",
             patterns.join(", ")
@@ -215,7 +215,7 @@ async fn events(
                 if let Some(want) = &args.prompt_id && *want != id {
                     continue;
                 }
-                if args.jsonl {
+                if args.format.jsonl {
                     p.json_line(&json!({"type": "event", "event": e.event, "timestamp": e.timestamp, "payload": e.payload}))?;
                 } else {
                     let outs = e.payload["outputs"].as_array().map(Vec::len).unwrap_or(0);
@@ -270,11 +270,11 @@ async fn one(
     };
     let mut human;
     let mut jsonl;
-    let inner: &mut dyn Reporter = if args.jsonl {
+    let inner: &mut dyn Reporter = if args.format.jsonl {
         jsonl = JsonlReporter::new(printer.clone());
         &mut jsonl
     } else {
-        human = HumanReporter::new(printer.clone(), !args.no_progress);
+        human = HumanReporter::new(printer.clone(), !args.format.no_progress);
         &mut human
     };
     let mut rep = Saving {
@@ -336,14 +336,14 @@ async fn one(
     for f in &files {
         if !args.download {
             let url = crate::secret::redact_url(&outputs::view_url(server, f));
-            if !args.jsonl {
+            if !args.format.jsonl {
                 printer.data_line(&url)?;
             }
             continue;
         }
         match outputs::download(server, f, save, &mut rep, cancel).await {
             Ok(s) => {
-                if !args.jsonl {
+                if !args.format.jsonl {
                     printer.data_line(&s.path.display().to_string())?;
                 }
             }
@@ -355,7 +355,7 @@ async fn one(
             }
         }
     }
-    if args.jsonl {
+    if args.format.jsonl {
         printer.json_line(&json!({"type": "result", "prompt_id": id,
             "status": if outcome == ExitStatus::Success { "success" } else { "failed" }}))?;
     }
@@ -510,7 +510,7 @@ async fn monitor(
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let mut conn = Some(open_socket(server, &client_id).await?);
-    if !args.jsonl {
+    if !args.format.jsonl {
         p.info(&format!(
             "watching {} as client {client_id}; Ctrl-C to stop",
             server.display_url()
@@ -580,7 +580,7 @@ async fn monitor(
                     let node = metadata.as_ref().and_then(|x| x.get("display_node_id").or(x.get("node_id"))).and_then(Value::as_str).map(str::to_string).or(current_node.clone()).unwrap_or_else(|| "unknown".into());
                     let e = match format { ImageFormat::Png => "png", _ => "jpg" };
                     let path = saver.as_mut().and_then(|s| s.save(&pid, &node, e, image).ok());
-                    if args.jsonl {
+                    if args.format.jsonl {
                         emit(json!({"type": "preview", "prompt_id": pid, "node": node, "bytes": image.len(),
                                     "path": path.as_ref().map(|x| x.display().to_string())}))?;
                     } else if let Some(path) = path {
@@ -592,7 +592,7 @@ async fn monitor(
                 if matches!(m, ServerMessage::Status { .. }) {
                     poll_now = true;
                 }
-                if args.jsonl {
+                if args.format.jsonl {
                     emit(message_json(&m))?;
                 } else if let Some(l) = line_for(&m, &titles) {
                     p.data_line(&l)?;
@@ -604,14 +604,14 @@ async fn monitor(
                 let Ok(q) = crate::client::queue::fetch(server).await else { continue };
                 let now: Vec<String> = q.running.iter().map(|j| j.prompt_id.clone()).collect();
                 for id in now.iter().filter(|i| !running.contains(i)) {
-                    if args.jsonl { emit(json!({"type": "job_running", "prompt_id": id}))?; } else { p.data_line(&format!("prompt {id} is running"))?; }
+                    if args.format.jsonl { emit(json!({"type": "job_running", "prompt_id": id}))?; } else { p.data_line(&format!("prompt {id} is running"))?; }
                 }
                 running = now;
                 for (id, status) in recent_history(server).await {
                     if !reported.insert(id.clone()) {
                         continue;
                     }
-                    if args.jsonl { emit(json!({"type": "job_finished", "prompt_id": id, "status": status}))?; } else { p.data_line(&format!("prompt {id} finished: {status}"))?; }
+                    if args.format.jsonl { emit(json!({"type": "job_finished", "prompt_id": id, "status": status}))?; } else { p.data_line(&format!("prompt {id} finished: {status}"))?; }
                 }
             }
         }

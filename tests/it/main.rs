@@ -7,6 +7,7 @@ mod common;
 mod convert;
 mod deps;
 mod health;
+mod hostile;
 mod hw;
 mod json_shapes;
 mod logs;

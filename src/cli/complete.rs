@@ -1,6 +1,7 @@
-//! `comfyctl completions SHELL`: print a completion script (also committed under completions/).
+//! Shell completion: the static scripts (`comfyctl completions SHELL`, also committed under
+//! completions/) and the dynamic completers clap calls for profile and parameter names.
 
-use crate::cli::{Cli, CompletionsArgs};
+use super::{Cli, CompletionsArgs};
 use crate::error::ExitStatus;
 use clap::CommandFactory;
 use clap_complete::CompletionCandidate;

@@ -1,4 +1,12 @@
-//! Every clap type. Commands convert these into plain settings before doing any work.
+//! Every clap type: the command tree, the per-command arguments, shared flag groups
+//! ([`args`]), value checks ([`values`]) and completion ([`complete`]). Commands convert these
+//! into plain settings before doing any work.
+
+mod args;
+pub mod complete;
+pub mod values;
+
+pub use args::{DefsArgs, FollowArgs, FormatArgs, InputArgs, ParamArgs, SaveArgs, SubmitArgs};
 
 use crate::printer::ColorChoice;
 use clap::{Args, Parser, Subcommand};
@@ -39,7 +47,7 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)
     #[arg(long, global = true, value_name = "NAME", action = clap::ArgAction::Append,
-          add = clap_complete::ArgValueCompleter::new(crate::commands::completions::profile_names))]
+          add = clap_complete::ArgValueCompleter::new(complete::profile_names))]
     pub profile: Vec<String>,
     /// Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)
     #[arg(long, global = true, value_name = "URL", action = clap::ArgAction::Append)]
@@ -150,79 +158,6 @@ Examples:
 run, params and validate accept editor workflows directly; convert writes the API format
 once, e.g. to commit it or to run it where no server is reachable.";
 
-/// Changing a workflow before it is sent: friendly parameters and explicit inputs.
-#[derive(Debug, Args, Default, Clone)]
-#[command(next_help_heading = "Parameters")]
-pub struct ParamArgs {
-    /// Set a parameter: NAME=VALUE (prompt, seed, steps, …; NAME@NODE for one node; NODE.input=VALUE for any input)
-    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE",
-          add = clap_complete::ArgValueCompleter::new(crate::commands::completions::param_names))]
-    pub params: Vec<String>,
-    /// Positive prompt text (same as -p prompt=TEXT)
-    #[arg(long, value_name = "TEXT")]
-    pub prompt: Option<String>,
-    /// Negative prompt text
-    #[arg(long, value_name = "TEXT")]
-    pub negative: Option<String>,
-    /// Seed, or `random`
-    #[arg(long, value_name = "N", conflicts_with = "randomize_seed")]
-    pub seed: Option<String>,
-    /// Sampling steps
-    #[arg(long, value_name = "N")]
-    pub steps: Option<u32>,
-    /// CFG scale
-    #[arg(long, value_name = "X")]
-    pub cfg: Option<f64>,
-    /// Image width in pixels
-    #[arg(long, value_name = "PX")]
-    pub width: Option<u32>,
-    /// Image height in pixels
-    #[arg(long, value_name = "PX")]
-    pub height: Option<u32>,
-    /// Pick a fresh seed for this run (reported on stderr and in --json)
-    #[arg(long)]
-    pub randomize_seed: bool,
-    /// Set an input: NODE.input=VALUE (typed like the current value; NODE is an id or a unique title)
-    #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
-    pub set: Vec<String>,
-    /// Set an input to a JSON value: NODE.input=JSON
-    #[arg(long = "set-json", value_name = "NODE.INPUT=JSON")]
-    pub set_json: Vec<String>,
-    /// Allow --set to replace an input that is linked to another node
-    #[arg(long)]
-    pub force_literal: bool,
-}
-
-/// Local files to upload as inputs.
-#[derive(Debug, Args, Default, Clone)]
-#[command(next_help_heading = "Input files")]
-pub struct InputArgs {
-    /// Upload an image and use it in the first image loader
-    #[arg(long, value_name = "PATH")]
-    pub image: Option<PathBuf>,
-    /// Upload an image for a named parameter or loader node: NAME=PATH (image@12=a.png, "Style image=b.png")
-    #[arg(long = "input", value_name = "NAME=PATH")]
-    pub inputs: Vec<String>,
-    /// Upload a mask: to the mask loader, or onto the --image (its alpha becomes the mask)
-    #[arg(long, value_name = "PATH")]
-    pub mask: Option<PathBuf>,
-    /// Replace a different file of the same name on the server (default: the server renames ours)
-    #[arg(long)]
-    pub replace_inputs: bool,
-}
-
-/// Where node definitions for validation come from.
-#[derive(Debug, Args, Default, Clone)]
-#[command(next_help_heading = "Validation")]
-pub struct DefsArgs {
-    /// Validate against this saved /object_info file instead of asking the server
-    #[arg(long, value_name = "FILE")]
-    pub object_info: Option<PathBuf>,
-    /// Fetch /object_info again instead of using the cached copy
-    #[arg(long)]
-    pub refresh: bool,
-}
-
 /// `comfyctl run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -238,58 +173,33 @@ pub struct RunArgs {
     /// Validation.
     #[command(flatten)]
     pub defs: DefsArgs,
-    /// Send the prompt without checking it against the server's node definitions first
-    #[arg(long, help_heading = "Submission")]
-    pub no_validate: bool,
-    /// Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var,
-    /// since a command line is visible to other users
-    #[arg(
-        long,
-        value_name = "KEY",
-        env = "COMFY_API_KEY",
-        hide_env_values = true,
-        help_heading = "Submission"
-    )]
-    pub partner_key: Option<String>,
+    /// Submission.
+    #[command(flatten)]
+    pub submit: SubmitArgs,
     /// Submit and exit at once: print the prompt id (and client id) instead of following the job
     #[arg(long, help_heading = "Submission", conflicts_with_all = ["jsonl", "no_download"])]
     pub detach: bool,
     /// Do not embed an editor workflow in the submission (saved PNGs then lack it)
     #[arg(help_heading = "Submission", long)]
     pub no_embed_workflow: bool,
-    /// Print the final prompt JSON and exit without contacting the server
-    #[arg(help_heading = "Output", long)]
-    pub print_prompt: bool,
-    /// Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]
-    #[arg(help_heading = "Output", short, long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-    /// Save files directly in the output dir, ignoring server subfolders
-    #[arg(help_heading = "Output", long)]
-    pub flat_output: bool,
-    /// Replace existing files instead of saving as name-1.ext
-    #[arg(help_heading = "Output", long)]
-    pub overwrite: bool,
-    /// Do not download; print each output's /view URL on stdout
-    #[arg(help_heading = "Output", long)]
-    pub no_download: bool,
-    /// Give up after this many seconds in total [env: COMFYCTL_TIMEOUT]
-    #[arg(help_heading = "Submission", long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Give up when the server sends nothing for this many seconds
-    #[arg(help_heading = "Submission", long, value_name = "SECS")]
-    pub idle_timeout: Option<f64>,
     /// Exit 0 even when the server dropped outputs that failed validation
     #[arg(help_heading = "Submission", long)]
     pub allow_partial: bool,
-    /// Print one JSON object with the result on stdout
-    #[arg(help_heading = "Output", long, conflicts_with = "jsonl")]
-    pub json: bool,
-    /// Print every event as a JSON line on stdout, the result last
+    /// Following the job.
+    #[command(flatten)]
+    pub follow: FollowArgs,
+    /// Saving outputs.
+    #[command(flatten)]
+    pub save: SaveArgs,
+    /// Print the final prompt JSON and exit without contacting the server
     #[arg(help_heading = "Output", long)]
-    pub jsonl: bool,
-    /// No progress bars, even on a terminal
+    pub print_prompt: bool,
+    /// Do not download; print each output's /view URL on stdout
     #[arg(help_heading = "Output", long)]
-    pub no_progress: bool,
+    pub no_download: bool,
+    /// Output format.
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 const BATCH_EXAMPLES: &str = "\
@@ -324,7 +234,7 @@ pub struct BatchArgs {
     #[command(flatten)]
     pub defs: DefsArgs,
     /// Run every combination this many times
-    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Jobs")]
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Jobs", value_parser = values::count)]
     pub count: usize,
     /// Seeds across --count repetitions: increment (the workflow's seed + n), random, or fixed
     #[arg(long, value_enum, default_value_t = SeedModeArg::Increment, value_name = "MODE", help_heading = "Jobs")]
@@ -345,34 +255,17 @@ pub struct BatchArgs {
     #[arg(long, value_name = "DIR", help_heading = "Jobs", conflicts_with_all = ["workflow", "sweep", "params_file", "zip", "params_file"])]
     pub resume: Option<PathBuf>,
     /// Jobs in flight per server [default: 2 locally, the profile's `jobs` on Comfy Cloud]
-    #[arg(
-        short = 'j',
-        long = "jobs",
-        value_name = "N",
-        help_heading = "Submission"
-    )]
+    #[arg(short = 'j', long = "jobs", value_name = "N", help_heading = "Submission", value_parser = values::jobs)]
     pub jobs: Option<usize>,
     /// Stop at the first failed job (running jobs of this batch are interrupted)
     #[arg(long, help_heading = "Submission")]
     pub fail_fast: bool,
-    /// Send prompts without checking them against the server's node definitions first
-    #[arg(long, help_heading = "Submission")]
-    pub no_validate: bool,
-    /// Key for partner (API) nodes, sent in extra_data.api_key_comfy_org
-    #[arg(
-        long,
-        value_name = "KEY",
-        env = "COMFY_API_KEY",
-        hide_env_values = true,
-        help_heading = "Submission"
-    )]
-    pub partner_key: Option<String>,
-    /// Give up on a job after this many seconds [env: COMFYCTL_TIMEOUT]
-    #[arg(help_heading = "Submission", long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Give up on a job when the server sends nothing about it for this many seconds
-    #[arg(help_heading = "Submission", long, value_name = "SECS")]
-    pub idle_timeout: Option<f64>,
+    /// Submission.
+    #[command(flatten)]
+    pub submit: SubmitArgs,
+    /// Following each job.
+    #[command(flatten)]
+    pub follow: FollowArgs,
     /// The batch directory [default: a new batch-DATE-TIME folder in the output dir]
     #[arg(help_heading = "Output", short, long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -385,15 +278,9 @@ pub struct BatchArgs {
     /// Draw a contact sheet of each job's first image (an X/Y plot for one or two sweeps)
     #[arg(help_heading = "Output", long, value_name = "FILE.png")]
     pub grid: Option<PathBuf>,
-    /// Print one JSON summary object on stdout at the end
-    #[arg(help_heading = "Output", long, conflicts_with = "jsonl")]
-    pub json: bool,
-    /// Print one JSON line per finished job on stdout (the manifest line), the summary last
-    #[arg(help_heading = "Output", long)]
-    pub jsonl: bool,
-    /// No progress bars, even on a terminal
-    #[arg(help_heading = "Output", long)]
-    pub no_progress: bool,
+    /// Output format.
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 /// `--seed-mode`.
@@ -428,13 +315,13 @@ pub struct SetupArgs {
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
     /// Port the server listens on (127.0.0.1 only)
-    #[arg(long, default_value_t = 8188, value_name = "PORT")]
+    #[arg(long, default_value_t = 8188, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
     /// Name of the profile to write
     #[arg(long, default_value = "local", value_name = "NAME")]
     pub profile_name: String,
     /// Seconds to wait for the server to answer after starting it
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = values::wait_secs)]
     pub wait: u64,
     /// Install for the CPU even when a GPU is found
     #[arg(long)]
@@ -549,10 +436,10 @@ job's: 0 success, 1 error or interrupted, 5 timeout, 130 Ctrl-C (the job goes on
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Follow this job to its end
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = values::non_empty)]
     pub prompt_id: Option<String>,
     /// Connect as this client (the submitter's id, so a local server sends its live steps)
-    #[arg(long, value_name = "CID")]
+    #[arg(long, value_name = "CID", value_parser = values::non_empty)]
     pub client_id: Option<String>,
     /// Save every preview frame here
     #[arg(long, value_name = "DIR")]
@@ -563,27 +450,15 @@ pub struct WatchArgs {
     /// With --prompt-id: download the outputs like run does (else print their URLs)
     #[arg(long, requires = "prompt_id")]
     pub download: bool,
-    /// Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]
-    #[arg(short, long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-    /// Save files directly in the output dir, ignoring server subfolders
-    #[arg(long)]
-    pub flat_output: bool,
-    /// Replace existing files instead of saving as name-1.ext
-    #[arg(long)]
-    pub overwrite: bool,
-    /// Give up after this many seconds [env: COMFYCTL_TIMEOUT]
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Give up when the server sends nothing for this many seconds
-    #[arg(long, value_name = "SECS")]
-    pub idle_timeout: Option<f64>,
-    /// Every event as one JSON line on stdout
-    #[arg(long)]
-    pub jsonl: bool,
-    /// No progress bars, even on a terminal
-    #[arg(long)]
-    pub no_progress: bool,
+    /// Saving outputs.
+    #[command(flatten)]
+    pub save: SaveArgs,
+    /// Following the job.
+    #[command(flatten)]
+    pub follow: FollowArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 const QUEUE_EXAMPLES: &str = "\
@@ -628,7 +503,7 @@ pub enum QueueAction {
 #[derive(Debug, Args)]
 pub struct CancelArgs {
     /// Prompt ids
-    #[arg(value_name = "PROMPT_ID", required = true)]
+    #[arg(value_name = "PROMPT_ID", required = true, value_parser = values::non_empty)]
     pub prompt_ids: Vec<String>,
     /// Print one JSON object
     #[arg(long)]
@@ -672,10 +547,10 @@ Exit status with a prompt id: 0 success/running/pending, 1 error/interrupted, 2 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// A prompt id; without one, the last jobs
-    #[arg(value_name = "PROMPT_ID", conflicts_with = "server")]
+    #[arg(value_name = "PROMPT_ID", conflicts_with = "server", value_parser = values::non_empty)]
     pub prompt_id: Option<String>,
     /// How many jobs to list
-    #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
+    #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N", value_parser = values::limit)]
     pub limit: usize,
     /// The server's own log (/internal/logs/raw)
     #[arg(long)]
