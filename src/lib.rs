@@ -18,11 +18,16 @@ pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hw;
+pub mod prepare;
 pub mod printer;
 pub mod progress;
 pub mod rejection;
+pub mod render;
+pub mod report;
 pub mod secret;
 pub mod settings;
+pub mod signals;
+pub mod timefmt;
 pub mod workflow;
 
 use clap::Parser;
@@ -88,6 +93,37 @@ impl Context {
         output_dir: Option<std::path::PathBuf>,
         timeout: Option<f64>,
     ) -> anyhow::Result<settings::Settings> {
+        self.settings_following(
+            output_dir,
+            &cli::FollowArgs {
+                timeout,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// A client for the resolved server (`-v` logs through the printer).
+    pub fn server(&self, s: &settings::Settings) -> anyhow::Result<client::Server> {
+        Ok(client::Server::new(s, self.printer.debug_log())?)
+    }
+
+    /// Node definitions on demand for `spec`, from this command's server.
+    pub fn defs(&self, spec: prepare::DefsSpec) -> prepare::DefsProvider<'_> {
+        prepare::DefsProvider::new(
+            spec,
+            Box::new(move || {
+                let s = self.settings(None, None)?;
+                self.server(&s)
+            }),
+        )
+    }
+
+    /// [`Context::settings`] for a command that follows jobs (`--timeout`, `--idle-timeout`).
+    pub fn settings_following(
+        &self,
+        output_dir: Option<std::path::PathBuf>,
+        follow: &cli::FollowArgs,
+    ) -> anyhow::Result<settings::Settings> {
         let envs = settings::EnvSettings::from_process();
         let (path, file) = self.config_file(&envs)?;
         if self.global.profile.len() > 1 || self.global.url.len() > 1 {
@@ -100,7 +136,8 @@ impl Context {
             profile: self.global.profile.first().cloned(),
             url: self.global.url.first().cloned(),
             output_dir,
-            timeout,
+            timeout: follow.timeout,
+            idle_timeout: follow.idle_timeout,
             insecure: self.global.insecure,
         };
         let s = settings::resolve(&flags, &envs, file, path)?;
@@ -113,9 +150,9 @@ impl Context {
     pub fn settings_all(
         &self,
         output_dir: Option<std::path::PathBuf>,
-        timeout: Option<f64>,
+        follow: &cli::FollowArgs,
     ) -> anyhow::Result<Vec<settings::Settings>> {
-        self.settings_for(&self.global.profile, &self.global.url, output_dir, timeout)
+        self.settings_for(&self.global.profile, &self.global.url, output_dir, follow)
     }
 
     /// [`Context::settings_all`] for the given `--profile`s and `--url`s instead of the command
@@ -125,7 +162,7 @@ impl Context {
         profiles: &[String],
         urls: &[String],
         output_dir: Option<std::path::PathBuf>,
-        timeout: Option<f64>,
+        follow: &cli::FollowArgs,
     ) -> anyhow::Result<Vec<settings::Settings>> {
         let envs = settings::EnvSettings::from_process();
         let (path, file) = self.config_file(&envs)?;
@@ -139,7 +176,8 @@ impl Context {
                 profile: profile.cloned(),
                 url: url.cloned(),
                 output_dir: output_dir.clone(),
-                timeout,
+                timeout: follow.timeout,
+                idle_timeout: follow.idle_timeout,
                 insecure: self.global.insecure,
             };
             settings::resolve(&flags, &envs, file, path)

@@ -142,6 +142,24 @@ impl Printer {
         }
     }
 
+    /// `-v` lines from the HTTP client go through this (the client itself never prints).
+    pub fn debug_log(&self) -> Option<crate::client::http::DebugLog> {
+        (self.verbosity == Verbosity::Verbose).then(|| {
+            std::sync::Arc::new(move |m: &str| eprintln!("debug: {m}"))
+                as crate::client::http::DebugLog
+        })
+    }
+
+    /// Prints a typed report: pretty JSON for `--json`, one line for `--jsonl`.
+    pub fn report<T: crate::report::Shape>(&self, body: &T, line: bool) -> io::Result<()> {
+        let v = crate::report::to_value(body);
+        if line {
+            self.json_line(&v)
+        } else {
+            self.json_pretty(&v)
+        }
+    }
+
     /// The final error report: `error:`, each `Caused by:`, then `hint:`. Never suppressed.
     pub fn error(&self, headline: &str, causes: &[String], hint: Option<&str>) {
         let mut e = io::stderr().lock();

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 /// One node's validation errors as the server reported them (HTTP 400, or a 200 with
 /// `node_errors`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NodeErrorReport {
     /// Node id.
     pub node_id: String,
@@ -20,7 +20,7 @@ pub struct NodeErrorReport {
 }
 
 /// One entry of a node's `errors` list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InputError {
     /// e.g. `value_not_in_list`.
     #[serde(rename = "type")]
@@ -42,7 +42,7 @@ pub struct InputError {
 }
 
 /// The server refused the prompt (HTTP 400 from `/prompt`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Rejection {
     /// Top-level `error.type`.
     #[serde(rename = "type")]

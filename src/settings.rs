@@ -14,6 +14,9 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:8188";
 pub const DEFAULT_KEY_HEADER: &str = "X-API-Key";
 /// Output directory used when nothing else is configured.
 pub const DEFAULT_OUTPUT_DIR: &str = "outputs";
+/// The longest duration any setting accepts: 10 years, far beyond any job and far below what
+/// `Duration` can hold (`Duration::from_secs_f64` panics past ~1.8e19 s).
+pub const MAX_SECS: f64 = 315_360_000.0;
 
 /// What the command line said (each `None` when the flag was absent).
 #[derive(Debug, Default, Clone)]
@@ -26,6 +29,8 @@ pub struct FlagSettings {
     pub output_dir: Option<PathBuf>,
     /// `--timeout` seconds.
     pub timeout: Option<f64>,
+    /// `--idle-timeout` seconds.
+    pub idle_timeout: Option<f64>,
     /// `--insecure`.
     pub insecure: bool,
 }
@@ -97,6 +102,8 @@ pub struct Settings {
     pub timeout: Option<Duration>,
     /// Where `timeout` came from.
     pub timeout_source: Source,
+    /// Give up on a job when the server says nothing about it for this long (flag only).
+    pub idle_timeout: Option<Duration>,
     /// Extra request headers (values secret).
     pub headers: BTreeMap<String, Secret>,
     /// API key and the header that carries it.
@@ -187,7 +194,9 @@ pub enum SettingsError {
         reason: String,
     },
     /// A timeout that is not a positive number.
-    #[error("invalid timeout '{value}' (from {source_}): expected seconds, a positive number")]
+    #[error(
+        "invalid timeout '{value}' (from {source_}): expected seconds, a positive number (at most 10 years)"
+    )]
     BadTimeout {
         /// The value.
         value: String,
@@ -308,7 +317,7 @@ pub fn resolve(
         profile.map(|(n, p)| (n, p.timeout)),
     ) {
         Some((t, src)) => {
-            if !(t.is_finite() && t > 0.0) {
+            if !(t.is_finite() && t > 0.0 && t <= MAX_SECS) {
                 return Err(SettingsError::BadTimeout {
                     value: t.to_string(),
                     source_: src,
@@ -400,6 +409,10 @@ pub fn resolve(
         output_dir_source,
         timeout,
         timeout_source,
+        idle_timeout: flags
+            .idle_timeout
+            .filter(|t| t.is_finite() && *t > 0.0 && *t <= MAX_SECS)
+            .map(Duration::from_secs_f64),
         headers,
         api_key,
         api_key_env,
@@ -570,6 +583,14 @@ X-Proxy-Token = "tok"
             ..Default::default()
         };
         assert!(resolve(&flags, &envs(&[]), None, None).is_err());
+        // Past what a Duration holds: refused, not a crash.
+        for big in ["1e20", "1e309", "inf"] {
+            let e = envs(&[("COMFYCTL_TIMEOUT", big)]);
+            assert!(
+                resolve(&FlagSettings::default(), &e, None, None).is_err(),
+                "{big}"
+            );
+        }
         let flags = FlagSettings {
             url: Some("https://u:secretpw@h".into()),
             ..Default::default()

@@ -18,14 +18,9 @@ const BG: Rgb<u8> = Rgb([255, 255, 255]);
 const INK: Rgb<u8> = Rgb([20, 20, 20]);
 const EMPTY: Rgb<u8> = Rgb([225, 225, 225]);
 
-/// One labelled axis.
-#[derive(Debug, Clone, Serialize)]
-pub struct Axis {
-    /// Parameter name.
-    pub name: String,
-    /// One label per column (or row).
-    pub values: Vec<String>,
-}
+use super::plan::{NameTemplate, Plan};
+use crate::report::GridInfo;
+pub use crate::report::job::Axis;
 
 /// How the sheet is laid out.
 #[derive(Debug, Clone, Serialize)]
@@ -289,6 +284,123 @@ fn write_png(img: &RgbImage, layout: &Layout, out: &Path) -> std::io::Result<()>
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Draws the contact sheet of a batch directory into `out`: each job's first image, read from
+/// the manifest (this run's lines and earlier runs').
+pub fn draw(
+    dir: &Path,
+    out: &Path,
+    p: &Plan,
+    name: &NameTemplate,
+) -> Result<(GridInfo, RenderStats), String> {
+    // The first image of each job, from the manifest (this run's and earlier runs' lines).
+    let total = p.len();
+    let mut first: Vec<Option<PathBuf>> = vec![None; total];
+    let f =
+        std::fs::File::open(dir.join(super::manifest::MANIFEST_FILE)).map_err(|e| e.to_string())?;
+    super::manifest::for_each_line(f, |_, v| {
+        let Some(v) = v else { return };
+        if v["status"] != "success" {
+            return;
+        }
+        let Some(i) = v["index"]
+            .as_u64()
+            .map(|i| i as usize)
+            .filter(|i| *i < total)
+        else {
+            return;
+        };
+        let img = v["outputs"].as_array().and_then(|o| {
+            o.iter().find(|x| {
+                x["kind"] == "images"
+                    && x["path"].as_str().is_some_and(|p| {
+                        let l = p.to_ascii_lowercase();
+                        [".png", ".jpg", ".jpeg", ".webp"]
+                            .iter()
+                            .any(|e| l.ends_with(e))
+                    })
+            })
+        });
+        if let Some(path) = img.and_then(|x| x["path"].as_str()) {
+            first[i] = Some(dir.join(path));
+        }
+    })
+    .map_err(|e| e.to_string())?;
+
+    let axis = |s: &super::plan::Sweep| Axis {
+        name: s.name.clone(),
+        values: s.values.clone(),
+    };
+    let xy = p.rows.is_empty() && !p.zip && (1..=2).contains(&p.sweeps.len());
+    type CellIndex<'a> = Box<dyn Fn(usize, usize) -> Option<usize> + 'a>;
+    let (layout, cell_index): (Layout, CellIndex) = if xy {
+        let x = &p.sweeps[0];
+        let per = |combo: usize, rep: usize| Some(combo * p.count + rep);
+        if p.sweeps.len() == 2 {
+            let y = &p.sweeps[1];
+            let ny = y.values.len();
+            (
+                Layout::new(x.values.len(), ny, Some(axis(x)), Some(axis(y))),
+                // Combination = xi * ny + yi (the last sweep varies fastest); repetition 0.
+                Box::new(move |c, r| per(c * ny + r, 0)),
+            )
+        } else if p.count > 1 {
+            let seeds: Vec<String> = (0..p.count)
+                .map(|r| {
+                    p.job(r)
+                        .seed
+                        .or(p.base_seed)
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| format!("#{r}"))
+                })
+                .collect();
+            (
+                Layout::new(
+                    x.values.len(),
+                    p.count,
+                    Some(axis(x)),
+                    Some(Axis {
+                        name: "seed".into(),
+                        values: seeds,
+                    }),
+                ),
+                Box::new(per),
+            )
+        } else {
+            (
+                Layout::new(x.values.len(), 1, Some(axis(x)), None),
+                Box::new(move |c, _| per(c, 0)),
+            )
+        }
+    } else {
+        let l = Layout::plain(total);
+        let cols = l.cols;
+        (l, Box::new(move |c, r| Some(r * cols + c)))
+    };
+    let cell = |c: usize, r: usize| {
+        cell_index(c, r)
+            .filter(|i| *i < total)
+            .and_then(|i| first[i].clone())
+    };
+    let caption = |c: usize, r: usize| -> Option<String> {
+        if xy {
+            return None;
+        }
+        let i = cell_index(c, r).filter(|i| *i < total)?;
+        Some(p.job_name(name, &p.job(i)))
+    };
+    let stats = render(&layout, &cell, &caption, out)?;
+    let info = GridInfo {
+        path: out.display().to_string(),
+        cols: layout.cols,
+        rows: layout.rows,
+        images: stats.images,
+        empty: stats.empty,
+        x: layout.x,
+        y: layout.y,
+    };
+    Ok((info, stats))
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
-//! The parts of `batch` that are not about talking to servers: the plan (counts, sweeps,
-//! params files, seeds, folder names), the manifest, and the contact sheet.
+//! `batch`: the plan (counts, sweeps, params files, seeds, names), its file (`batch.json`), the
+//! manifest (`batch.jsonl`), the scheduler (pure decisions), the runner (I/O), and the contact
+//! sheet.
 
 pub mod grid;
 pub mod manifest;
 pub mod plan;
+pub mod planfile;
+pub mod run;
+pub mod scheduler;

@@ -51,6 +51,20 @@ pub enum PlanError {
     /// A count of zero or a plan with no jobs.
     #[error("{0}")]
     Empty(String),
+    /// Two jobs would share a folder.
+    #[error(
+        "--name '{template}' gives jobs {first} and {second} the same folder '{folder}'; add {{index}} or a swept field"
+    )]
+    SameFolder {
+        /// The template.
+        template: String,
+        /// The first job.
+        first: usize,
+        /// The second job.
+        second: usize,
+        /// The folder.
+        folder: String,
+    },
 }
 
 /// One `--sweep name=v1,v2,…`.
@@ -640,6 +654,105 @@ pub fn safe_component(v: &str) -> String {
         out.replace_range(0..1, "_");
     }
     out
+}
+
+impl Plan {
+    /// The default folder-name template: the index, each swept value (three at most), and the
+    /// seed when repetitions differ only by it.
+    pub fn default_name(&self) -> String {
+        let mut s = String::from("{index:04}");
+        for sw in self.sweeps.iter().take(3) {
+            s.push_str(&format!("_{}", safe_component(&sw.name)));
+            s.push_str(&format!("-{{{}}}", sw.name));
+        }
+        if self.count > 1
+            && !self.seed_is_swept()
+            && self.base_seed.is_some()
+            && self.seed_mode != SeedMode::Fixed
+        {
+            s.push_str("_{seed}");
+        }
+        s
+    }
+
+    /// The fields a name template may use.
+    pub fn fields(&self) -> Vec<String> {
+        let mut f = vec!["index".to_string(), "rep".into(), "seed".into()];
+        for s in &self.sweeps {
+            f.push(s.name.clone());
+        }
+        f.extend(self.columns.iter().cloned());
+        f
+    }
+
+    /// A job's folder name.
+    pub fn job_name(&self, name: &NameTemplate, spec: &JobSpec) -> String {
+        name.render(&|f| match f {
+            "index" => Some(spec.index.to_string()),
+            "rep" => Some(spec.rep.to_string()),
+            "seed" => Some(
+                spec.seed
+                    .or(self.base_seed)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+            ),
+            other => spec
+                .params
+                .iter()
+                .rev()
+                .find(|(k, _)| k == other)
+                .map(|(_, v)| v.clone()),
+        })
+    }
+
+    /// Refuses a template that gives two jobs the same folder (checked up to a million jobs).
+    pub fn check_unique_names(&self, name: &NameTemplate) -> Result<(), PlanError> {
+        if self.len() > 1_000_000 {
+            return Ok(());
+        }
+        let mut seen: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::with_capacity(self.len());
+        for i in 0..self.len() {
+            let n = self.job_name(name, &self.job(i));
+            if let Some(first) = seen.insert(n.clone(), i) {
+                return Err(PlanError::SameFolder {
+                    template: name.template.clone(),
+                    first,
+                    second: i,
+                    folder: n,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every distinct value the plan sets, with the words that name it for the user
+    /// (`--sweep steps=0`, `params file row 3: cfg=x`): checked before anything runs.
+    pub fn distinct_values(&self) -> Vec<(String, String, String)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for s in &self.sweeps {
+            for v in &s.values {
+                if seen.insert((s.name.clone(), v.clone())) {
+                    out.push((format!("--sweep {}={v}", s.name), s.name.clone(), v.clone()));
+                }
+            }
+        }
+        for (n, row) in self.rows.iter().enumerate() {
+            for (c, v) in self.columns.iter().zip(row) {
+                if let Some(v) = v
+                    && seen.insert((c.clone(), v.clone()))
+                {
+                    out.push((
+                        format!("params file row {}: {c}={v}", n + 1),
+                        c.clone(),
+                        v.clone(),
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

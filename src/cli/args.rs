@@ -144,3 +144,62 @@ pub struct DefsArgs {
     #[arg(long)]
     pub refresh: bool,
 }
+
+impl ParamArgs {
+    /// The plain spec the library applies (named flags first, in a fixed order).
+    pub fn spec(&self) -> crate::prepare::ParamSpec {
+        let named: [(&'static str, &'static str, Option<String>); 7] = [
+            ("prompt", "--prompt", self.prompt.clone()),
+            ("negative", "--negative", self.negative.clone()),
+            ("seed", "--seed", self.seed.clone()),
+            ("steps", "--steps", self.steps.map(|v| v.to_string())),
+            ("cfg", "--cfg", self.cfg.map(|v| v.to_string())),
+            ("width", "--width", self.width.map(|v| v.to_string())),
+            ("height", "--height", self.height.map(|v| v.to_string())),
+        ];
+        crate::prepare::ParamSpec {
+            named: named
+                .into_iter()
+                .filter_map(|(n, f, v)| v.map(|v| (n, f, v)))
+                .collect(),
+            params: self.params.clone(),
+            set: self.set.clone(),
+            set_json: self.set_json.clone(),
+            force_literal: self.force_literal,
+            randomize_seed: self.randomize_seed,
+        }
+    }
+}
+
+impl InputArgs {
+    /// The plain spec the library uploads.
+    pub fn spec(&self) -> crate::prepare::InputSpec {
+        crate::prepare::InputSpec {
+            image: self.image.clone(),
+            inputs: self.inputs.clone(),
+            mask: self.mask.clone(),
+            replace_inputs: self.replace_inputs,
+        }
+    }
+}
+
+impl DefsArgs {
+    /// The plain spec the library loads definitions with.
+    pub fn spec(&self) -> crate::prepare::DefsSpec {
+        crate::prepare::DefsSpec {
+            object_info: self.object_info.clone(),
+            refresh: self.refresh,
+        }
+    }
+}
+
+impl SaveArgs {
+    /// Save options under the resolved output directory.
+    pub fn options(&self, output_dir: &std::path::Path) -> crate::client::outputs::SaveOptions {
+        crate::client::outputs::SaveOptions {
+            output_dir: output_dir.to_path_buf(),
+            flat: self.flat_output,
+            overwrite: self.overwrite,
+        }
+    }
+}

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-/// The longest duration any flag accepts: 10 years, far beyond any job and far below what
-/// `Duration` can hold.
-pub const MAX_SECS: f64 = 315_360_000.0;
+use crate::settings::MAX_SECS;
 
 /// Seconds: a positive, finite number no larger than [`MAX_SECS`] (`0.5`, `90`, `3600`).
 pub fn seconds(s: &str) -> Result<f64, String> {

@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod history;
 pub mod http;
 pub mod job;
+pub mod lookup;
 pub mod models;
 pub mod object_info;
 pub mod outputs;
@@ -18,7 +19,7 @@ pub mod upload;
 pub mod ws;
 
 pub use http::{RetryPolicy, Server};
-pub use job::{JobOptions, JobResult, JobStatus, run_job};
+pub use job::{Job, JobOptions, JobOutcome, JobResult, JobStatus};
 pub use report::{JobEvent, Reporter};
 
 use crate::error::ExitStatus;

@@ -33,7 +33,7 @@ pub struct OutputFile {
 }
 
 /// A text output (`text: [..]`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TextOutput {
     /// Node.
     pub node_id: String,

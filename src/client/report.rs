@@ -5,7 +5,7 @@ use super::NodeErrorReport;
 use serde::Serialize;
 
 /// Something that happened during a job, in the order it happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobEvent {
     /// The WebSocket is open.
@@ -85,6 +85,13 @@ pub enum JobEvent {
     },
     /// A text frame from a node.
     Text {
+        /// Node id.
+        node: String,
+        /// Text.
+        text: String,
+    },
+    /// A text output of the finished job (history `text`, e.g. from a PreviewAny node).
+    TextOutput {
         /// Node id.
         node: String,
         /// Text.

@@ -131,7 +131,8 @@ impl Router {
         let state = Arc::new(Mutex::new(State::default()));
         let stop = CancellationToken::new();
         let (first, err) =
-            match super::job::open_ws(&server, &client_id, 3, &CancellationToken::new()).await {
+            match ws::connect_with_retries(&server, &client_id, 3, &CancellationToken::new()).await
+            {
                 Ok(c) => {
                     state.lock().expect("router state").up = true;
                     (Some(c), None)
@@ -197,34 +198,24 @@ async fn pump(
     state: Arc<Mutex<State>>,
     stop: CancellationToken,
 ) {
-    let mut failures = 0u32;
     loop {
         let mut c = match conn.take() {
             Some(c) => c,
-            None => {
-                let wait = server
-                    .retry
-                    .delay(failures.min(6))
-                    .min(Duration::from_secs(5));
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(wait) => {}
+            // Down: keep trying (with the server's backoff) until the batch ends.
+            None => match ws::retry_connect(&server.retry, u32::MAX, true, &stop, None, || {
+                ws::connect(&server, &client_id)
+            })
+            .await
+            {
+                Ok((c, _)) => {
+                    let mut s = state.lock().expect("router state");
+                    s.up = true;
+                    s.current = None;
+                    s.broadcast(|| Routed::Gap);
+                    c
                 }
-                match ws::connect(&server, &client_id).await {
-                    Ok(c) => {
-                        failures = 0;
-                        let mut s = state.lock().expect("router state");
-                        s.up = true;
-                        s.current = None;
-                        s.broadcast(|| Routed::Gap);
-                        c
-                    }
-                    Err(_) => {
-                        failures += 1;
-                        continue;
-                    }
-                }
-            }
+                Err(_) => return,
+            },
         };
         loop {
             tokio::select! {

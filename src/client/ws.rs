@@ -21,7 +21,7 @@ pub struct WsConn {
 }
 
 /// Opens `/ws?clientId=…` and sends `feature_flags` first, so type-4 previews carry prompt and
-/// node attribution (protocol §3.2). Older servers ignore the frame.
+/// node attribution (docs/protocol.md, "WebSocket"). Older servers ignore the frame.
 pub async fn connect(server: &Server, client_id: &str) -> Result<WsConn, ClientError> {
     let url = server.ws_url(client_id);
     server.log(|| format!("WS connect {}", crate::secret::redact_url(&url)));
@@ -88,6 +88,62 @@ pub async fn connect(server: &Server, client_id: &str) -> Result<WsConn, ClientE
     Ok(conn)
 }
 
+/// The one reconnect-with-backoff loop (job sockets, a batch's shared socket, `watch`, the
+/// Cloud event socket): calls `connect` up to `attempts` times, sleeping the server's backoff
+/// before each try (before the first too when `wait_first`: the old socket just failed), until
+/// one works, Ctrl-C, or `deadline`. Returns the connection and the attempts it took.
+pub async fn retry_connect<T, Fut>(
+    policy: &super::RetryPolicy,
+    attempts: u32,
+    wait_first: bool,
+    cancel: &tokio_util::sync::CancellationToken,
+    deadline: Option<std::time::Instant>,
+    mut connect: impl FnMut() -> Fut,
+) -> Result<(T, u32), ClientError>
+where
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let mut last = None;
+    for n in 0..attempts {
+        if n > 0 || wait_first {
+            let wait = policy.delay(if wait_first { n } else { n - 1 });
+            let past_deadline = async {
+                match deadline {
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = cancel.cancelled() => return Err(ClientError::Cancelled),
+                _ = past_deadline => break,
+            }
+        }
+        match connect().await {
+            Ok(c) => return Ok((c, n + 1)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| ClientError::Connect {
+        url: String::new(),
+        reason: "gave up before reconnecting".into(),
+    }))
+}
+
+/// Opens our socket with a few quick retries (before a submission).
+pub async fn connect_with_retries(
+    server: &Server,
+    client_id: &str,
+    attempts: u32,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<WsConn, ClientError> {
+    retry_connect(&server.retry, attempts, false, cancel, None, || {
+        connect(server, client_id)
+    })
+    .await
+    .map(|(c, _)| c)
+}
+
 impl WsConn {
     /// The next server message; `None` when the socket closed or failed (the caller reconnects).
     pub async fn next(&mut self) -> Option<ServerMessage> {
@@ -114,7 +170,7 @@ impl WsConn {
     }
 
     /// Closes and waits for the close to complete, so a reconnect under the same client id is
-    /// not evicted by the old socket's cleanup (protocol §3.1).
+    /// not evicted by the old socket's cleanup (docs/protocol.md, "WebSocket").
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
             let _ = self.stream.close(None).await;

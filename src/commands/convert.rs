@@ -1,10 +1,10 @@
 //! `comfyctl convert`: an editor workflow to API format, on stdout or in a file that is written
 //! whole or not at all.
 
-use super::prepare;
 use crate::Context;
 use crate::cli::ConvertArgs;
 use crate::error::{ExitStatus, Failure};
+use crate::prepare;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
@@ -22,11 +22,11 @@ pub fn run(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<ExitStatus> {
         ))
         .into());
     }
-    let mut provider = prepare::DefsProvider::new(ctx, &args.defs);
+    let mut provider = ctx.defs(args.defs.spec());
     let prepared = prepare::load_and_apply(
-        ctx,
+        &ctx.printer,
         &args.workflow,
-        &args.params,
+        &args.params.spec(),
         &mut provider,
         !args.no_embed_workflow,
     )?;

@@ -3,8 +3,9 @@
 
 use crate::Context;
 use crate::cli::HealthArgs;
-use crate::client::outputs::{self, SaveOptions};
-use crate::client::{JobEvent, JobOptions, JobStatus, Reporter, Server, run_job, ws};
+use crate::client::job::{Job, OutputMode, Start};
+use crate::client::outputs::SaveOptions;
+use crate::client::{JobEvent, JobOptions, JobStatus, Reporter, Server, ws};
 use crate::error::{ExitStatus, Failure};
 use crate::workflow;
 use serde::Serialize;
@@ -100,7 +101,7 @@ pub fn run(ctx: &Context, args: &HealthArgs) -> anyhow::Result<ExitStatus> {
     let t = Instant::now();
     // A profile that does not resolve (or a cloud profile without its key) is the first check.
     let resolved = ctx.settings(None, None).and_then(|s| {
-        let server = Server::new(&s, super::run::debug_log(&ctx.printer))?;
+        let server = ctx.server(&s)?;
         Ok((s, server))
     });
     let (settings, server) = match resolved {
@@ -142,7 +143,10 @@ pub fn run(ctx: &Context, args: &HealthArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     let output_dir = settings.output_dir.clone();
-    super::block_on(server_checks(&server, &mut checks, args.smoke, &output_dir))?;
+    crate::signals::block_on_interruptible(|intr| {
+        let checks = &mut checks;
+        async move { server_checks(&server, checks, args.smoke, &output_dir, intr.token()).await }
+    })?;
     finish(ctx, args, checks)
 }
 
@@ -151,6 +155,7 @@ async fn server_checks(
     checks: &mut Vec<Check>,
     smoke: bool,
     output_dir: &std::path::Path,
+    cancel: &CancellationToken,
 ) {
     let mut push = |name, status, message: String, t: Instant| {
         checks.push(Check {
@@ -338,7 +343,7 @@ async fn server_checks(
     push("disk", s, m, t);
     if smoke {
         let t = Instant::now();
-        let (state, msg) = smoke_test(server).await;
+        let (state, msg) = smoke_test(server, cancel).await;
         push("smoke", state, msg, t);
     }
 }
@@ -367,7 +372,7 @@ fn disk_check(output_dir: &std::path::Path) -> (State, String) {
 
 /// EmptyImage → SaveImage with a random colour (so no cache can answer), followed over the
 /// WebSocket, its PNG downloaded to a temporary directory and checked.
-async fn smoke_test(server: &Server) -> (State, String) {
+async fn smoke_test(server: &Server, cancel: &CancellationToken) -> (State, String) {
     let color: u64 = rand::random_range(0..0x00ff_ffff);
     let wf_json = json!({
         "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": color}, "_meta": {"title": "comfyctl health"}},
@@ -379,29 +384,6 @@ async fn smoke_test(server: &Server) -> (State, String) {
         timeout: Some(Duration::from_secs(120)),
         idle_timeout: None,
     };
-    let cancel = CancellationToken::new();
-    let job = match run_job(server, &wf, &opts, &mut Silent, &cancel).await {
-        Ok(j) => j,
-        Err(e) => return (State::Fail, format!("submission failed: {e}")),
-    };
-    if job.status != JobStatus::Success {
-        return (
-            State::Fail,
-            format!(
-                "the job ended {}: {}",
-                job.status.as_str(),
-                job.message.unwrap_or_default()
-            ),
-        );
-    }
-    let (files, _) = job
-        .entry
-        .as_ref()
-        .map(|e| outputs::collect(&e.outputs()))
-        .unwrap_or_default();
-    let Some(f) = files.first() else {
-        return (State::Fail, "the job succeeded but produced no file".into());
-    };
     let dir = match tempfile_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -411,33 +393,61 @@ async fn smoke_test(server: &Server) -> (State, String) {
             );
         }
     };
-    let save = SaveOptions {
+    let outputs = OutputMode::Download(SaveOptions {
         output_dir: dir.clone(),
         flat: true,
         overwrite: true,
+    });
+    let job = Job {
+        server,
+        workflow: &wf,
+        options: &opts,
+        outputs: &outputs,
     };
-    let result = outputs::download(server, f, &save, &mut Silent, &cancel).await;
-    let verdict = match result {
-        Err(e) => (State::Fail, format!("the output did not download: {e}")),
-        Ok(saved) => match std::fs::read(&saved.path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| png_ok(&b))
-        {
-            Ok((w, h)) => (
-                State::Ok,
-                format!(
-                    "prompt {} ran in {} ms; {w}×{h} PNG downloaded and checked",
-                    job.prompt_id, job.timings.total_ms
-                ),
-            ),
-            Err(e) => (
-                State::Fail,
-                format!("the downloaded output is not a valid image: {e}"),
-            ),
-        },
-    };
+    let o = job.run(Start::Submit, &mut Silent, cancel).await;
+    let verdict = smoke_verdict(&o);
     let _ = std::fs::remove_dir_all(&dir);
     verdict
+}
+
+/// What the smoke job's outcome says about the server.
+fn smoke_verdict(o: &crate::client::JobOutcome) -> (State, String) {
+    let job = match &o.job {
+        Ok(j) => j,
+        Err(e) => return (State::Fail, format!("submission failed: {e}")),
+    };
+    if job.status != JobStatus::Success {
+        return (
+            State::Fail,
+            format!(
+                "the job ended {}: {}",
+                job.status.as_str(),
+                job.message.clone().unwrap_or_default()
+            ),
+        );
+    }
+    let Some(saved) = o.outputs.files.first() else {
+        return match &o.outputs.error {
+            Some(e) => (State::Fail, format!("the output did not download: {e}")),
+            None => (State::Fail, "the job succeeded but produced no file".into()),
+        };
+    };
+    match std::fs::read(&saved.path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| png_ok(&b))
+    {
+        Ok((w, h)) => (
+            State::Ok,
+            format!(
+                "prompt {} ran in {} ms; {w}×{h} PNG downloaded and checked",
+                job.prompt_id, job.timings.total_ms
+            ),
+        ),
+        Err(e) => (
+            State::Fail,
+            format!("the downloaded output is not a valid image: {e}"),
+        ),
+    }
 }
 
 fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {

@@ -5,7 +5,7 @@ use crate::Context;
 use crate::cli::LogsArgs;
 use crate::client::events::{ServerMessage, log_entries};
 use crate::client::history::{HistoryEntry, Outcome};
-use crate::client::{ClientError, Server, ws};
+use crate::client::{Server, ws};
 use crate::error::{ExitStatus, Failure};
 use crate::printer::Printer;
 use serde_json::{Value, json};
@@ -13,33 +13,11 @@ use serde_json::{Value, json};
 /// Version of the `--json` objects.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// `YYYY-MM-DD HH:MM:SS` UTC from epoch milliseconds.
-pub fn utc(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// Runs the command.
 pub fn run(ctx: &Context, args: &LogsArgs) -> anyhow::Result<ExitStatus> {
     let settings = ctx.settings(None, None)?;
-    let server = Server::new(&settings, super::run::debug_log(&ctx.printer))?;
-    super::block_on(async {
+    let server = ctx.server(&settings)?;
+    crate::signals::block_on(async {
         if args.server {
             return server_log(ctx, &server, args).await;
         }
@@ -48,93 +26,6 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> anyhow::Result<ExitStatus> {
             None => list(ctx, &server, args.limit, args.json).await,
         }
     })?
-}
-
-/// The state of one job, whatever the server.
-/// What the server knows of one job; `logs` and `watch` both start here.
-pub(crate) struct Found {
-    /// `success`, `error`, `interrupted`, `running`, `pending`, `lost` or `unknown`.
-    pub status: &'static str,
-    /// The final entry, once finished.
-    pub entry: Option<HistoryEntry>,
-    /// The prompt as the server holds it.
-    pub prompt: Option<Value>,
-}
-
-/// Looks a job up: history (or Cloud's job detail), else the queue.
-pub(crate) async fn find(server: &Server, id: &str) -> Result<Found, ClientError> {
-    if server.is_cloud() {
-        let job = match server.get_json(&format!("/jobs/{id}")).await {
-            Ok(j) => j,
-            Err(ClientError::Http { status: 404, .. }) => {
-                return Ok(Found {
-                    status: "unknown",
-                    entry: None,
-                    prompt: None,
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        let prompt = job.pointer("/workflow/prompt").cloned();
-        let entry = HistoryEntry::from_cloud_job(&job);
-        let status = match &entry {
-            Some(e) => outcome_word(e),
-            None => match crate::client::status::normalize(
-                job.get("status").and_then(Value::as_str).unwrap_or(""),
-            ) {
-                crate::client::status::JobState::Pending => "pending",
-                crate::client::status::JobState::Lost => "lost",
-                _ => "running",
-            },
-        };
-        return Ok(Found {
-            status,
-            entry,
-            prompt,
-        });
-    }
-    let h = server.get_json(&format!("/history/{id}")).await?;
-    if let Some(e) = HistoryEntry::from_response(&h, id) {
-        let prompt = e.raw.pointer("/prompt/2").cloned();
-        return Ok(Found {
-            status: outcome_word(&e),
-            entry: Some(e),
-            prompt,
-        });
-    }
-    // `{}` means unknown *or* not finished: the queue tells which.
-    let q = server.get_json("/queue").await?;
-    let find_in = |key: &str| {
-        q.get(key).and_then(Value::as_array).and_then(|items| {
-            items
-                .iter()
-                .find(|i| i.get(1).and_then(Value::as_str) == Some(id))
-                .and_then(|i| i.get(2).cloned())
-        })
-    };
-    if let Some(p) = find_in("queue_running") {
-        return Ok(Found {
-            status: "running",
-            entry: None,
-            prompt: Some(p),
-        });
-    }
-    if let Some(p) = find_in("queue_pending") {
-        return Ok(Found {
-            status: "pending",
-            entry: None,
-            prompt: Some(p),
-        });
-    }
-    Ok(Found {
-        status: "unknown",
-        entry: None,
-        prompt: None,
-    })
-}
-
-fn outcome_word(e: &HistoryEntry) -> &'static str {
-    e.outcome().as_str()
 }
 
 fn messages(e: &HistoryEntry) -> Vec<(String, Value)> {
@@ -155,7 +46,7 @@ async fn one(
     id: &str,
     as_json: bool,
 ) -> anyhow::Result<ExitStatus> {
-    let f = find(server, id).await?;
+    let f = crate::client::lookup::find(server, id).await?;
     let p = &ctx.printer;
     let node_info = |node: &str| {
         let n = f.prompt.as_ref().and_then(|pr| pr.get(node));
@@ -207,7 +98,7 @@ async fn one(
     } else {
         p.data_line(&format!("prompt {id}: {}", f.status))?;
         if let Some(t0) = t0 {
-            p.data_line(&format!("started {} UTC", utc(t0)))?;
+            p.data_line(&format!("started {} UTC", crate::timefmt::utc(t0)))?;
         }
         for (k, d) in &msgs {
             let at = d
@@ -321,7 +212,7 @@ async fn list(
                 .filter_map(|(_, d)| d.get("timestamp").and_then(Value::as_u64))
                 .collect();
             let (files, _) = crate::client::outputs::collect(&entry.outputs());
-            rows.push(json!({"prompt_id": id, "status": outcome_word(&entry),
+            rows.push(json!({"prompt_id": id, "status": entry.outcome().as_str(),
                 "finished": ts.iter().max(), "execution_ms": entry.execution_ms(), "outputs": files.len()}));
         }
     }
@@ -342,7 +233,7 @@ async fn list(
     for r in rows {
         let finished = r["finished"].as_u64().map(|t| {
             // Seconds on Cloud's job list, ms locally.
-            utc(if t < 10_000_000_000 { t * 1000 } else { t })
+            crate::timefmt::utc(if t < 10_000_000_000 { t * 1000 } else { t })
         });
         let took = r["execution_ms"]
             .as_u64()
@@ -421,15 +312,5 @@ async fn server_log(ctx: &Context, server: &Server, args: &LogsArgs) -> anyhow::
                 return Ok(ExitStatus::Success);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_dates() {
-        assert_eq!(super::utc(0), "1970-01-01 00:00:00");
-        assert_eq!(super::utc(1_795_361_922_119), "2026-11-22 15:38:42");
-        assert_eq!(super::utc(951_782_400_000), "2000-02-29 00:00:00");
     }
 }

@@ -8,7 +8,6 @@ pub mod health;
 pub mod hw;
 pub mod logs;
 pub mod params;
-pub mod prepare;
 pub mod queue;
 pub mod run;
 pub mod setup;
@@ -38,15 +37,4 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => crate::cli::complete::run(&args),
     }
-}
-
-/// A small runtime for one command; shut down with a timeout so a leftover socket task never
-/// holds up exit.
-pub fn block_on<F: std::future::Future>(fut: F) -> anyhow::Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let out = rt.block_on(fut);
-    rt.shutdown_timeout(std::time::Duration::from_millis(200));
-    Ok(out)
 }

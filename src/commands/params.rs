@@ -1,9 +1,9 @@
 //! `comfyctl params`: what can be changed in a workflow, and where each name goes.
 
-use super::prepare;
 use crate::Context;
 use crate::cli::ParamsArgs;
 use crate::error::ExitStatus;
+use crate::prepare;
 use crate::workflow::Workflow;
 use crate::workflow::schema::{self, MODEL_FOLDERS, Param};
 use serde_json::{Value, json};
@@ -34,8 +34,14 @@ const COMBO_PARAMS: &[&str] = &[
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ParamsArgs) -> anyhow::Result<ExitStatus> {
-    let mut provider = prepare::DefsProvider::new(ctx, &args.defs);
-    let prepared = prepare::load_and_apply(ctx, &args.workflow, &args.params, &mut provider, true)?;
+    let mut provider = ctx.defs(args.defs.spec());
+    let prepared = prepare::load_and_apply(
+        &ctx.printer,
+        &args.workflow,
+        &args.params.spec(),
+        &mut provider,
+        true,
+    )?;
     prepare::report_applied(&ctx.printer, &prepared.applied);
     let wf = &prepared.wf;
     if args.print_prompt {

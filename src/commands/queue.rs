@@ -12,16 +12,16 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 fn server(ctx: &Context) -> anyhow::Result<Server> {
     let settings = ctx.settings(None, None)?;
-    Ok(Server::new(&settings, super::run::debug_log(&ctx.printer))?)
+    ctx.server(&settings)
 }
 
 /// Runs `queue` or `queue clear`.
 pub fn run(ctx: &Context, args: &QueueArgs) -> anyhow::Result<ExitStatus> {
     let server = server(ctx)?;
     if let Some(QueueAction::Clear { yes }) = &args.action {
-        return super::block_on(clear(ctx, &server, *yes))?;
+        return crate::signals::block_on(clear(ctx, &server, *yes))?;
     }
-    let q = super::block_on(queue::fetch(&server))??;
+    let q = crate::signals::block_on(queue::fetch(&server))??;
     let p = &ctx.printer;
     if args.json {
         p.json_pretty(
@@ -91,7 +91,7 @@ async fn clear(ctx: &Context, server: &Server, yes: bool) -> anyhow::Result<Exit
 /// Runs `cancel`.
 pub fn cancel(ctx: &Context, args: &CancelArgs) -> anyhow::Result<ExitStatus> {
     let server = server(ctx)?;
-    let results = super::block_on(async {
+    let results = crate::signals::block_on(async {
         let mut out = Vec::new();
         for id in &args.prompt_ids {
             out.push((id.clone(), queue::cancel(&server, id).await));

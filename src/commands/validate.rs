@@ -1,12 +1,12 @@
 //! `comfyctl validate`: would the server accept this prompt? Checked locally against its node
 //! definitions (fetched and cached, or a saved `/object_info` file), without submitting.
 
-use super::prepare;
 use crate::Context;
 use crate::cli::ValidateArgs;
 use crate::client::Server;
 use crate::client::object_info::DefsSource;
 use crate::error::ExitStatus;
+use crate::prepare;
 use serde_json::json;
 
 /// Version of the `--json` object.
@@ -14,18 +14,23 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
-    let mut provider = prepare::DefsProvider::new(ctx, &args.defs);
-    let mut prepared =
-        prepare::load_and_apply(ctx, &args.workflow, &args.params, &mut provider, true)?;
+    let mut provider = ctx.defs(args.defs.spec());
+    let mut prepared = prepare::load_and_apply(
+        &ctx.printer,
+        &args.workflow,
+        &args.params.spec(),
+        &mut provider,
+        true,
+    )?;
     prepare::report_applied(&ctx.printer, &prepared.applied);
     let server = match &args.defs.object_info {
         Some(_) => None,
         None => Some(provider.server()?.clone()),
     };
     let preloaded = provider.take();
-    let (report, defs) = super::block_on(prepare::validate_with_refresh(
+    let (report, defs) = crate::signals::block_on(prepare::validate_with_refresh(
         server.as_ref(),
-        &args.defs,
+        &args.defs.spec(),
         &prepared.wf,
         preloaded,
     ))??;
@@ -66,7 +71,7 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
             // Errors print even under -q.
             Some(r) => eprint!(
                 "{}",
-                super::run::format_rejection(p, r, "the server would reject the prompt")
+                crate::render::rejection(p, r, "the server would reject the prompt")
             ),
             None => {
                 let version = defs

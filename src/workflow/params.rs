@@ -32,7 +32,7 @@ pub enum ParamArg {
 }
 
 /// What one parameter changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Applied {
     /// Friendly name, or `NODE.input`.
     pub name: String,

@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 /// One input a parameter writes to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct Target {
     /// Node id.
     pub node: String,

@@ -2,7 +2,6 @@
 //! provides them), model files (with where to get them), embeddings and input files — and the
 //! commands that fix each.
 
-use super::prepare::DefsProvider;
 use crate::Context;
 use crate::cli::DepsArgs;
 use crate::client::Server;
@@ -68,7 +67,7 @@ fn read_json_file(path: &std::path::Path, what: &str) -> anyhow::Result<Value> {
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
-    let mut provider = DefsProvider::new(ctx, &args.defs);
+    let mut provider = ctx.defs(args.defs.spec());
     let doc = workflow::load_document(&args.workflow)?;
     let server: Option<Server> = if args.defs.object_info.is_some() {
         None
@@ -106,7 +105,7 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
             (c.workflow, unknown)
         }
     };
-    let ext = super::block_on(load_extras(server.as_ref(), args))??;
+    let ext = crate::signals::block_on(load_extras(server.as_ref(), args))??;
     let node_map = ext.0;
     let model_list = ext.1;
     let embeddings_on_server = ext.2;
@@ -195,7 +194,7 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
     let ready = missing == 0;
     let p = &ctx.printer;
     let fixed = if args.fix && !ready {
-        Some(super::block_on(fix::run(
+        Some(crate::signals::block_on(fix::run(
             ctx,
             args,
             server.as_ref(),
@@ -373,7 +372,7 @@ fn cloud_without_defs(
             }
         }
     }
-    let listed = super::block_on(async {
+    let listed = crate::signals::block_on(async {
         let mut out = BTreeMap::new();
         for folder in wanted.keys() {
             out.insert(

@@ -232,7 +232,7 @@ fn pattern_matches(pattern: &str, event: &str) -> bool {
 
 /// Sends a developer event to every subscribed socket whose patterns match.
 fn dev_event(i: &Inner, event: &str, payload: Value) {
-    let msg = json!({"type": "event", "timestamp": comfyctl::commands::logs::utc(now_ms()).replace(' ', "T") + "Z",
+    let msg = json!({"type": "event", "timestamp": comfyctl::timefmt::utc(now_ms()).replace(' ', "T") + "Z",
                      "data": {"event": event, "payload": payload}})
     .to_string();
     for (tx, pats) in i.dev_sockets.values() {
@@ -245,7 +245,7 @@ fn dev_event(i: &Inner, event: &str, payload: Value) {
 /// Appends to the server log and sends it to subscribed sockets, like ComfyUI's terminal
 /// service (protocol §3: `logs`).
 fn server_log(i: &mut Inner, m: &str) {
-    let t = comfyctl::commands::logs::utc(now_ms()).replace(' ', "T");
+    let t = comfyctl::timefmt::utc(now_ms()).replace(' ', "T");
     let line = (t.clone(), format!("{m}\n"));
     i.log_lines.push(line.clone());
     let msg = json!({"type": "logs", "data": {"entries": [{"t": t, "m": line.1}], "size": null}})

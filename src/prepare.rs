@@ -1,8 +1,8 @@
-//! Shared by `run`, `params` and `validate`: read the workflow, apply parameters, upload input
-//! files, and check the result against the server's node definitions.
+//! Getting a workflow ready to send, for every command that sends or inspects one: read it
+//! (converting an editor workflow), apply the command line's parameters, upload input files, and
+//! check the result against the server's node definitions — one check, whatever the command.
+//! Takes plain specs, never clap types.
 
-use crate::Context;
-use crate::cli::{DefsArgs, InputArgs, ParamArgs};
 use crate::client::object_info::{self, Defs, DefsSource};
 use crate::client::upload::{Uploaded, Uploader};
 use crate::client::{ClientError, NodeErrorReport, Server};
@@ -23,40 +23,97 @@ pub struct Prepared {
     pub applied: Vec<Applied>,
 }
 
+/// What `-p`, `--set` and the named flags asked for, in the order they apply.
+#[derive(Debug, Clone, Default)]
+pub struct ParamSpec {
+    /// Named flags (`--prompt`, `--seed`, …): friendly name, flag, value.
+    pub named: Vec<(&'static str, &'static str, String)>,
+    /// `-p NAME=VALUE`.
+    pub params: Vec<String>,
+    /// `--set NODE.input=VALUE`.
+    pub set: Vec<String>,
+    /// `--set-json NODE.input=JSON`.
+    pub set_json: Vec<String>,
+    /// Let `--set` replace a link.
+    pub force_literal: bool,
+    /// A fresh seed.
+    pub randomize_seed: bool,
+}
+
+/// Local files to upload as inputs (paths as given, or absolute in a saved batch plan).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct InputSpec {
+    /// `--image`.
+    pub image: Option<PathBuf>,
+    /// `--input NAME=PATH`.
+    pub inputs: Vec<String>,
+    /// `--mask`.
+    pub mask: Option<PathBuf>,
+    /// Replace a different file of the same name on the server.
+    pub replace_inputs: bool,
+}
+
+impl InputSpec {
+    /// Whether any file is to be uploaded.
+    pub fn any(&self) -> bool {
+        self.image.is_some() || !self.inputs.is_empty() || self.mask.is_some()
+    }
+
+    /// The same files by absolute path, so a resumed batch finds them from anywhere.
+    pub fn absolute(&self) -> InputSpec {
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        InputSpec {
+            image: self.image.as_deref().map(abs),
+            inputs: self
+                .inputs
+                .iter()
+                .map(|s| match s.split_once('=') {
+                    Some((k, v)) => format!("{k}={}", abs(Path::new(v)).display()),
+                    None => s.clone(),
+                })
+                .collect(),
+            mask: self.mask.as_deref().map(abs),
+            replace_inputs: self.replace_inputs,
+        }
+    }
+}
+
+/// Where node definitions come from.
+#[derive(Debug, Clone, Default)]
+pub struct DefsSpec {
+    /// A saved `/object_info` file instead of the server.
+    pub object_info: Option<PathBuf>,
+    /// Fetch again instead of using the cached copy.
+    pub refresh: bool,
+}
+
+/// Builds the server on first use (reading the config then, not before).
+pub type ServerFactory<'a> = Box<dyn FnMut() -> anyhow::Result<Server> + 'a>;
+
 /// Node definitions on demand: only UI-format workflows and validation need them, and
 /// `--print-prompt` of an API workflow must not touch config or network.
-pub struct DefsProvider<'c> {
-    ctx: &'c Context,
-    args: DefsArgs,
+pub struct DefsProvider<'a> {
+    spec: DefsSpec,
+    make_server: ServerFactory<'a>,
     server: Option<Server>,
     defs: Option<Defs>,
 }
 
-impl<'c> DefsProvider<'c> {
-    /// A provider for the command's `--object-info`/`--refresh` and the global server flags.
-    pub fn new(ctx: &'c Context, args: &DefsArgs) -> Self {
+impl<'a> DefsProvider<'a> {
+    /// A provider for `spec`, building the server with `make_server` when first needed.
+    pub fn new(spec: DefsSpec, make_server: ServerFactory<'a>) -> Self {
         DefsProvider {
-            ctx,
-            args: args.clone(),
+            spec,
+            make_server,
             server: None,
             defs: None,
         }
     }
 
-    /// Uses `server` instead of building one from the settings.
-    pub fn with_server(mut self, server: Server) -> Self {
-        self.server = Some(server);
-        self
-    }
-
-    /// The server, built from the settings when first needed.
+    /// The server, built when first needed.
     pub fn server(&mut self) -> anyhow::Result<&Server> {
         if self.server.is_none() {
-            let settings = self.ctx.settings(None, None)?;
-            self.server = Some(Server::new(
-                &settings,
-                super::run::debug_log(&self.ctx.printer),
-            )?);
+            self.server = Some((self.make_server)()?);
         }
         Ok(self.server.as_ref().expect("set above"))
     }
@@ -64,12 +121,12 @@ impl<'c> DefsProvider<'c> {
     /// Definitions, loaded once (blocking; call outside the async runtime).
     pub fn get(&mut self) -> anyhow::Result<&Defs> {
         if self.defs.is_none() {
-            let defs = if self.args.object_info.is_some() {
-                super::block_on(load_defs(None, &self.args))??
+            let spec = self.spec.clone();
+            let defs = if spec.object_info.is_some() {
+                crate::signals::block_on(load_defs(None, &spec))??
             } else {
-                let args = self.args.clone();
                 let server = self.server()?;
-                super::block_on(load_defs(Some(server), &args))??
+                crate::signals::block_on(load_defs(Some(server), &spec))??
             };
             self.defs = Some(defs);
         }
@@ -84,7 +141,7 @@ impl<'c> DefsProvider<'c> {
 
 /// Reads a workflow, converting an editor (UI-format) one with the server's definitions.
 pub fn load_workflow(
-    ctx: &Context,
+    printer: &Printer,
     path: &Path,
     defs: &mut DefsProvider<'_>,
     embed: bool,
@@ -106,13 +163,13 @@ pub fn load_workflow(
             })?;
             let converted = workflow::convert::convert(&value, &source_name, &d.defs)?;
             for w in &converted.warnings {
-                ctx.printer.warn(w);
+                printer.warn(w);
             }
             let mut wf = converted.workflow;
             if !embed {
                 wf.editor = None;
             }
-            ctx.printer.debug(&format!(
+            printer.debug(&format!(
                 "converted {source_name} from the editor format: {} nodes",
                 wf.nodes.len()
             ));
@@ -123,33 +180,22 @@ pub fn load_workflow(
 
 /// Reads `path` and applies the parameters: named flags, then `-p`, then `--set`/`--set-json`.
 pub fn load_and_apply(
-    ctx: &Context,
+    printer: &Printer,
     path: &Path,
-    p: &ParamArgs,
+    p: &ParamSpec,
     defs: &mut DefsProvider<'_>,
     embed: bool,
 ) -> anyhow::Result<Prepared> {
-    let mut wf = load_workflow(ctx, path, defs, embed)?;
+    let mut wf = load_workflow(printer, path, defs, embed)?;
     for k in &wf.dropped_keys {
-        ctx.printer.warn(&format!(
+        printer.warn(&format!(
             "dropped top-level key '{k}' from {}: it is not a node, and the server would reject it",
             wf.source_name
         ));
     }
     let mut args: Vec<ParamArg> = Vec::new();
-    let named: [(&'static str, &str, Option<String>); 7] = [
-        ("prompt", "--prompt", p.prompt.clone()),
-        ("negative", "--negative", p.negative.clone()),
-        ("seed", "--seed", p.seed.clone()),
-        ("steps", "--steps", p.steps.map(|v| v.to_string())),
-        ("cfg", "--cfg", p.cfg.map(|v| v.to_string())),
-        ("width", "--width", p.width.map(|v| v.to_string())),
-        ("height", "--height", p.height.map(|v| v.to_string())),
-    ];
-    for (name, flag, value) in named {
-        if let Some(v) = value {
-            args.push(params::flag_param(name, flag, &v));
-        }
+    for (name, flag, v) in &p.named {
+        args.push(params::flag_param(name, flag, v));
     }
     for a in &p.params {
         args.push(params::parse_param(a, &format!("-p {a}"))?);
@@ -237,7 +283,7 @@ struct Planned {
 
 /// Works out where each input file goes before anything is uploaded, so a wrong name fails
 /// without side effects.
-fn plan_inputs(wf: &Workflow, args: &InputArgs) -> anyhow::Result<Vec<Planned>> {
+fn plan_inputs(wf: &Workflow, args: &InputSpec) -> anyhow::Result<Vec<Planned>> {
     let found = schema::discover(wf);
     let param = |name: &str| found.iter().find(|p| p.name == name);
     let mut plan = Vec::new();
@@ -366,7 +412,7 @@ fn input_targets(
 
 /// Checks the files exist (before connecting) and, for `--print-prompt`, writes their names
 /// into the prompt without uploading.
-pub fn inputs_offline(wf: &mut Workflow, args: &InputArgs) -> anyhow::Result<usize> {
+pub fn inputs_offline(wf: &mut Workflow, args: &InputSpec) -> anyhow::Result<usize> {
     let plan = plan_inputs(wf, args)?;
     for p in &plan {
         std::fs::metadata(&p.path).map_err(|source| ClientError::ReadInput {
@@ -390,7 +436,7 @@ pub async fn upload_inputs(
     server: &Server,
     printer: &Printer,
     wf: &mut Workflow,
-    args: &InputArgs,
+    args: &InputSpec,
     applied: &mut Vec<Applied>,
 ) -> anyhow::Result<()> {
     let plan = plan_inputs(wf, args)?;
@@ -466,7 +512,7 @@ fn set_input(wf: &mut Workflow, t: &Target, v: Value) {
 }
 
 /// Loads node definitions: from `--object-info`, or from the server (cached).
-pub async fn load_defs(server: Option<&Server>, args: &DefsArgs) -> anyhow::Result<Defs> {
+pub async fn load_defs(server: Option<&Server>, args: &DefsSpec) -> anyhow::Result<Defs> {
     if let Some(f) = &args.object_info {
         return Ok(object_info::from_file(f)?);
     }
@@ -479,7 +525,7 @@ pub async fn load_defs(server: Option<&Server>, args: &DefsArgs) -> anyhow::Resu
 /// lists change without the server's version changing.
 pub async fn validate_with_refresh(
     server: Option<&Server>,
-    args: &DefsArgs,
+    args: &DefsSpec,
     wf: &Workflow,
     preloaded: Option<Defs>,
 ) -> anyhow::Result<(Report, Defs)> {
@@ -518,4 +564,75 @@ pub fn local_rejection(report: &Report) -> Option<crate::client::Rejection> {
         extra_info: serde_json::json!({}),
         node_errors: report.partial.clone(),
     })
+}
+
+/// What checking prompts before sending them found.
+#[derive(Debug)]
+pub enum Check {
+    /// The server would accept every prompt; the warnings say what it accepts but probably
+    /// should not.
+    Clean {
+        /// Warnings to show.
+        warnings: Vec<String>,
+    },
+    /// A prompt would be refused: `label` says which variant ("every job", "--sweep steps=0").
+    Rejected {
+        /// Which variant.
+        label: String,
+        /// The server-shaped rejection, with the flag that set each bad value.
+        rejection: crate::client::Rejection,
+    },
+    /// Not checked, and the server will check instead: `reason` says why, or is `None` when
+    /// the server cannot be reached (the submission then reports that with its own exit code).
+    Unchecked {
+        /// Why.
+        reason: Option<String>,
+    },
+}
+
+/// The one check before anything is sent: each variant of the prompt (`run`: one; `batch`:
+/// every distinct swept value and params-file row) against the server's node definitions, the
+/// way ComfyUI's `validate_prompt` would. Outputs that would be dropped count as a rejection
+/// unless `allow_partial`.
+pub async fn check_before_submit(
+    server: Option<&Server>,
+    spec: &DefsSpec,
+    variants: &[(String, Workflow)],
+    preloaded: Option<Defs>,
+    allow_partial: bool,
+    applied: &[Applied],
+) -> Check {
+    let mut defs = preloaded;
+    let mut warnings = Vec::new();
+    for (label, wf) in variants {
+        let (report, d) = match validate_with_refresh(server, spec, wf, defs.take()).await {
+            Ok(r) => r,
+            Err(e) => {
+                let unreachable = e
+                    .downcast_ref::<ClientError>()
+                    .is_some_and(|c| matches!(c, ClientError::Connect { .. }));
+                return Check::Unchecked {
+                    reason: (!unreachable).then(|| format!("{e:#}")),
+                };
+            }
+        };
+        defs = Some(d);
+        warnings.extend(report.warnings.iter().cloned());
+        if report.rejection.is_none() && (report.partial.is_empty() || allow_partial) {
+            if !report.partial.is_empty() {
+                warnings.push(format!(
+                    "some outputs fail validation; only {} will run (--allow-partial)",
+                    report.valid_outputs.join(", ")
+                ));
+            }
+            continue;
+        }
+        let mut rejection = local_rejection(&report).expect("not clean");
+        annotate(&mut rejection.node_errors, applied);
+        return Check::Rejected {
+            label: label.clone(),
+            rejection,
+        };
+    }
+    Check::Clean { warnings }
 }

@@ -1,5 +1,9 @@
-//! Reporters for the CLI: progress bars on a terminal, milestone lines otherwise, JSON Lines for
-//! machines. The runner knows only the [`Reporter`] trait.
+//! Every use of indicatif, and the reporters for the CLI: progress bars on a terminal,
+//! milestone lines otherwise, JSON Lines for machines. The runner knows only the [`Reporter`]
+//! trait. [`batch`] holds the batch's overall bar and per-job lines.
+
+pub mod batch;
+pub mod previews;
 
 use crate::client::{JobEvent, Reporter};
 use crate::printer::{Printer, Verbosity};
@@ -111,7 +115,7 @@ impl Reporter for HumanReporter {
                 self.warn(
                     "the server accepted the prompt but dropped outputs that failed validation:",
                 );
-                let text = crate::commands::run::format_node_errors(&self.printer, &node_errors);
+                let text = crate::render::node_errors(&self.printer, &node_errors);
                 self.suspend(|| eprint!("{text}"));
             }
             JobEvent::Queue { remaining } => {
@@ -188,6 +192,9 @@ impl Reporter for HumanReporter {
                 node.unwrap_or_default()
             )),
             JobEvent::Text { node, text } => self.line(&format!("node {node}: {text}")),
+            JobEvent::TextOutput { node, text } => {
+                self.line(&format!("text from node {node}: {text}"))
+            }
             JobEvent::Disconnected { reason } => self.warn(&format!("{reason}; reconnecting")),
             JobEvent::Reconnected { attempts } => {
                 self.line(&format!("reconnected after {attempts} attempt(s)"))
@@ -254,6 +261,40 @@ impl Reporter for HumanReporter {
     }
 }
 
+/// The reporter a job command uses: people's or machines'.
+pub enum Reporters {
+    /// Bars or milestone lines on stderr.
+    Human(HumanReporter),
+    /// JSON Lines on stdout.
+    Jsonl(JsonlReporter),
+}
+
+impl Reporters {
+    /// JSON Lines for `--jsonl`, else bars (when allowed and on a terminal) or lines.
+    pub fn new(printer: &Printer, jsonl: bool, allow_bars: bool) -> Reporters {
+        if jsonl {
+            Reporters::Jsonl(JsonlReporter::new(printer.clone()))
+        } else {
+            Reporters::Human(HumanReporter::new(printer.clone(), allow_bars))
+        }
+    }
+
+    /// The reporter to hand to a job.
+    pub fn reporter(&mut self) -> &mut dyn Reporter {
+        match self {
+            Reporters::Human(h) => h,
+            Reporters::Jsonl(j) => j,
+        }
+    }
+
+    /// Removes the bars before the final report.
+    pub fn clear(&mut self) {
+        if let Reporters::Human(h) = self {
+            h.clear();
+        }
+    }
+}
+
 /// Every event as one JSON line on stdout; the command prints the result line last.
 pub struct JsonlReporter {
     printer: Printer,
@@ -276,8 +317,10 @@ impl Reporter for JsonlReporter {
         if self.broken || matches!(event, JobEvent::DownloadProgress { .. }) {
             return;
         }
-        if let Ok(v) = serde_json::to_value(&event)
-            && self.printer.json_line(&v).is_err()
+        if self
+            .printer
+            .json_line(&crate::report::event_line(&event))
+            .is_err()
         {
             self.broken = true;
         }
