@@ -105,6 +105,20 @@ pub struct Subscription {
     state: Arc<Mutex<State>>,
 }
 
+impl Subscription {
+    /// A subscription fed by hand (unit tests of the follower replay recordings through it).
+    #[cfg(test)]
+    pub(crate) fn fed() -> (mpsc::UnboundedSender<Routed>, Subscription) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sub = Subscription {
+            rx,
+            prompt_id: String::new(),
+            state: Arc::new(Mutex::new(State::default())),
+        };
+        (tx, sub)
+    }
+}
+
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Ok(mut s) = self.state.lock() {

@@ -630,3 +630,273 @@ impl Follower<'_> {
         self.make(JobStatus::Lost, None, Some(msg))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The follower replaying real servers' recordings (tests/fixtures/real-comfyui-*/
+    //! transcripts): their WebSocket messages go in through a subscription, and a small HTTP
+    //! server answers `/history/{id}` and `/queue` with the recorded bodies.
+    use super::*;
+    use crate::client::router::Subscription;
+    use crate::client::{JobEvent, Reporter};
+    use serde_json::json;
+    use std::path::Path;
+
+    #[derive(Default)]
+    struct Collect(Vec<JobEvent>);
+    impl Reporter for Collect {
+        fn report(&mut self, e: JobEvent) {
+            self.0.push(e);
+        }
+    }
+
+    struct Recording {
+        messages: Vec<ServerMessage>,
+        history: serde_json::Map<String, Value>,
+    }
+
+    fn recording(version: &str, name: &str) -> Recording {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(format!("real-comfyui-{version}"));
+        let ws = std::fs::read_to_string(dir.join(format!("transcripts/{name}.jsonl"))).unwrap();
+        let mut messages = Vec::new();
+        for line in ws.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            if v["dir"] != "recv" {
+                continue;
+            }
+            if v["kind"] == "text" {
+                if let Some(m) = crate::client::events::parse_text(&v["msg"].to_string()) {
+                    messages.push(m);
+                }
+            } else if let Some(f) = v["file"].as_str() {
+                let bytes = std::fs::read(dir.join(f)).unwrap();
+                messages.push(crate::client::events::parse_binary(&bytes));
+            }
+        }
+        let http: Vec<Value> = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("transcripts/{name}.http.json"))).unwrap(),
+        )
+        .unwrap();
+        let mut history = serde_json::Map::new();
+        for x in &http {
+            if x["method"] == "GET" && x["path"].as_str().unwrap().starts_with("/history/") {
+                for (k, v) in x["response_json"].as_object().unwrap() {
+                    history.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Recording { messages, history }
+    }
+
+    /// Serves the recorded history (only once `ready` is set, like a history written late)
+    /// and an empty queue.
+    async fn serve(history: serde_json::Map<String, Value>) -> Server {
+        use axum::{Router, extract::Path as P, routing::get};
+        let h = std::sync::Arc::new(history);
+        let app = Router::new()
+            .route(
+                "/history/{id}",
+                get(move |P(id): P<String>| {
+                    let h = h.clone();
+                    async move {
+                        let mut out = serde_json::Map::new();
+                        if let Some(e) = h.get(&id) {
+                            out.insert(id, e.clone());
+                        }
+                        axum::Json(Value::Object(out))
+                    }
+                }),
+            )
+            .route(
+                "/queue",
+                get(|| async { axum::Json(json!({"queue_running": [], "queue_pending": []})) }),
+            );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        let flags = crate::settings::FlagSettings {
+            url: Some(format!("http://{addr}")),
+            ..Default::default()
+        };
+        let s = crate::settings::resolve(&flags, &Default::default(), None, None).unwrap();
+        let mut server = Server::new(&s, None).unwrap();
+        server.retry.base = Duration::from_millis(1);
+        server
+    }
+
+    /// Follows the recording's prompt with its messages `0..cut` delivered, then (when `cut`
+    /// is short of the end) `then`: the socket down (polling) or back after a gap.
+    async fn follow_recording(
+        r: &Recording,
+        cut: usize,
+        then: fn() -> Routed,
+    ) -> (JobResult, Vec<JobEvent>) {
+        let pid = r.history.keys().next().unwrap().clone();
+        let wf = Workflow {
+            nodes: r.history[&pid]["prompt"][2].as_object().unwrap().clone(),
+            source_name: "recording".into(),
+            dropped_keys: Vec::new(),
+            editor: None,
+            model_hints: Vec::new(),
+        };
+        let server = serve(r.history.clone()).await;
+        let (tx, sub): (_, Subscription) = Subscription::fed();
+        for m in r.messages.iter().take(cut) {
+            tx.send(Routed::Msg(m.clone())).unwrap();
+        }
+        if cut < r.messages.len() {
+            tx.send(then()).unwrap();
+        }
+        let attach = Attach {
+            prompt_id: pid,
+            client_id: String::new(),
+            feed: Feed::Routed { sub, down: false },
+            begin: Instant::now(),
+            submitted_at: Instant::now(),
+            dropped: Vec::new(),
+            running: false,
+            owned: true,
+        };
+        let mut events = Collect::default();
+        let opts = JobOptions {
+            timeout: Some(Duration::from_secs(20)),
+            idle_timeout: None,
+        };
+        let r = follow(
+            &server,
+            &wf,
+            attach,
+            &opts,
+            &mut events,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        drop(tx);
+        (r, events.0)
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_recorded_sample_run_ends_in_success_with_its_nodes_steps_and_previews() {
+        for version in ["0.26.0", "0.3.64"] {
+            let rec = recording(version, "sample");
+            let (r, events) = block_on(follow_recording(&rec, usize::MAX, || Routed::Down));
+            assert_eq!(r.status, JobStatus::Success, "{version}");
+            assert!(r.entry.is_some());
+            assert!(r.timings.execution_ms.is_some(), "{version}: from history");
+            let steps = events
+                .iter()
+                .filter(|e| matches!(e, JobEvent::Progress { .. }))
+                .count();
+            assert_eq!(steps, 4, "{version}: the sampler's four steps");
+            assert!(
+                events
+                    .iter()
+                    .any(|e| matches!(e, JobEvent::Preview { node: Some(n), .. } if n == "3")),
+                "{version}: previews attributed to the sampler"
+            );
+            assert!(matches!(
+                events.last(),
+                Some(JobEvent::Finished { status, .. }) if status == "success"
+            ));
+        }
+    }
+
+    #[test]
+    fn a_recorded_failure_names_the_node_and_the_exception() {
+        for version in ["0.26.0", "0.3.64"] {
+            let rec = recording(version, "exec_error");
+            let (r, _) = block_on(follow_recording(&rec, usize::MAX, || Routed::Down));
+            assert_eq!(r.status, JobStatus::Error, "{version}");
+            let e = r.error.expect("the execution error");
+            assert_eq!(e.node_id.as_deref(), Some("2"), "{version}");
+            assert_eq!(e.node_type.as_deref(), Some("ImageScaleBy"));
+            assert!(
+                !e.traceback.is_empty(),
+                "{version}: the traceback from history"
+            );
+            let msg = r.message.unwrap();
+            assert!(msg.contains("node 2 (ImageScaleBy) failed"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn the_socket_dropping_at_any_message_still_ends_right() {
+        for (name, want) in [
+            ("sample", JobStatus::Success),
+            ("exec_error", JobStatus::Error),
+            ("invert", JobStatus::Success),
+        ] {
+            let rec = recording("0.26.0", name);
+            // Messages lost while the socket was away: the server is asked at once.
+            for cut in 0..rec.messages.len() {
+                let (r, _) = block_on(follow_recording(&rec, cut, || Routed::Gap));
+                assert_eq!(r.status, want, "{name} cut after {cut} messages");
+            }
+            // The socket stays down: the job is polled to its end.
+            let (r, _) = block_on(follow_recording(&rec, rec.messages.len() / 2, || {
+                Routed::Down
+            }));
+            assert_eq!(r.status, want, "{name} polled after a drop");
+        }
+    }
+
+    #[test]
+    fn a_job_the_server_forgot_is_lost_not_waited_on() {
+        let mut rec = recording("0.26.0", "sample");
+        let pid = rec.history.keys().next().unwrap().clone();
+        let entry = rec.history[&pid].clone();
+        // The server restarted: no history and nothing queued after the first messages.
+        rec.history = serde_json::Map::new();
+        rec.history.insert(pid.clone(), entry);
+        let served = serde_json::Map::new();
+        let (tx, sub) = Subscription::fed();
+        for m in rec.messages.iter().take(5) {
+            tx.send(Routed::Msg(m.clone())).unwrap();
+        }
+        tx.send(Routed::Down).unwrap();
+        let r = block_on(async {
+            let server = serve(served).await;
+            let wf = Workflow {
+                nodes: rec.history[&pid]["prompt"][2].as_object().unwrap().clone(),
+                source_name: "recording".into(),
+                dropped_keys: Vec::new(),
+                editor: None,
+                model_hints: Vec::new(),
+            };
+            let attach = Attach {
+                prompt_id: pid.clone(),
+                client_id: String::new(),
+                feed: Feed::Routed { sub, down: false },
+                begin: Instant::now(),
+                submitted_at: Instant::now(),
+                dropped: Vec::new(),
+                running: false,
+                owned: true,
+            };
+            follow(
+                &server,
+                &wf,
+                attach,
+                &JobOptions::default(),
+                &mut Collect::default(),
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap()
+        });
+        assert_eq!(r.status, JobStatus::Lost);
+        assert!(r.message.unwrap().contains(&pid));
+        assert!(r.last_seen.contains("running") || r.last_seen.contains("started"));
+    }
+}
