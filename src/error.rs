@@ -1,4 +1,5 @@
-//! Exit codes and the rendering of errors: one place decides what a failure means to a script.
+//! Exit codes, and the one error type that carries its own. A leaf: every module may use it.
+//! Which code an error chain gets is decided where errors are rendered (`render::error`).
 
 use std::fmt;
 
@@ -19,6 +20,8 @@ pub enum ExitStatus {
     Timeout,
     /// The user pressed Ctrl-C.
     Interrupted,
+    /// Something failed that no part of comfyctl knew how to explain: a bug.
+    Internal,
 }
 
 impl ExitStatus {
@@ -32,9 +35,13 @@ impl ExitStatus {
             ExitStatus::Connection => 4,
             ExitStatus::Timeout => 5,
             ExitStatus::Interrupted => 130,
+            ExitStatus::Internal => 70,
         }
     }
 }
+
+/// What an unexpected failure tells the user to do.
+pub const BUG_HINT: &str = "this is a bug in comfyctl: please report it with the command you ran (without your keys) and this message";
 
 /// An error that already knows its exit status and an optional hint for the user.
 /// Commands wrap low-level errors in this where the classification is not obvious from the type.
@@ -68,6 +75,11 @@ impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(ExitStatus::Usage, message)
     }
+
+    /// A failure comfyctl did not expect (exit 70): a bug, said as one.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ExitStatus::Internal, message).with_hint(BUG_HINT)
+    }
 }
 
 impl fmt::Display for Failure {
@@ -77,68 +89,6 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
-
-/// Picks the exit status for an error chain by looking for the typed errors of each module.
-pub fn classify(err: &anyhow::Error) -> ExitStatus {
-    for cause in err.chain() {
-        if let Some(f) = cause.downcast_ref::<Failure>() {
-            return f.status;
-        }
-        // Node types the server lacks: it would refuse the prompt, like a validation error.
-        if let Some(crate::workflow::WorkflowError::UnknownNodeTypes { .. }) =
-            cause.downcast_ref::<crate::workflow::WorkflowError>()
-        {
-            return ExitStatus::Rejected;
-        }
-        if cause.downcast_ref::<crate::config::ConfigError>().is_some()
-            || cause
-                .downcast_ref::<crate::settings::SettingsError>()
-                .is_some()
-            || cause
-                .downcast_ref::<crate::workflow::WorkflowError>()
-                .is_some()
-        {
-            return ExitStatus::Usage;
-        }
-        if let Some(c) = cause.downcast_ref::<crate::client::ClientError>() {
-            return c.exit_status();
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            return ExitStatus::Success;
-        }
-    }
-    ExitStatus::Connection
-}
-
-/// True when the chain ends in a broken pipe: the reader went away (`| head`), exit quietly.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// The hint attached anywhere in the chain, if any.
-pub fn hint(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|c| {
-        if let Some(crate::workflow::WorkflowError::UnknownNodeTypes { .. }) =
-            c.downcast_ref::<crate::workflow::WorkflowError>()
-        {
-            return Some(
-                "install the custom nodes that provide them (comfy node install …), then run again"
-                    .into(),
-            );
-        }
-        c.downcast_ref::<Failure>()
-            .and_then(|f| f.hint.clone())
-            .or_else(|| {
-                c.downcast_ref::<crate::client::ClientError>()
-                    .and_then(|e| e.hint())
-            })
-    })
-}
 
 #[cfg(test)]
 mod tests {
@@ -154,18 +104,10 @@ mod tests {
             (ExitStatus::Connection, 4),
             (ExitStatus::Timeout, 5),
             (ExitStatus::Interrupted, 130),
+            (ExitStatus::Internal, 70),
         ];
         for (s, c) in all {
             assert_eq!(s.code(), c);
         }
-    }
-
-    #[test]
-    fn classifies_through_context() {
-        let e =
-            anyhow::Error::new(Failure::new(ExitStatus::Rejected, "no")).context("while running");
-        assert_eq!(classify(&e), ExitStatus::Rejected);
-        let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
-        assert!(is_broken_pipe(&e));
     }
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod deps;
 pub mod error;
 pub mod fsutil;
 #[doc(hidden)]
@@ -24,9 +25,12 @@ pub mod progress;
 pub mod rejection;
 pub mod render;
 pub mod report;
+pub mod schemas;
 pub mod secret;
 pub mod settings;
+pub mod setup;
 pub mod signals;
+pub mod sys;
 pub mod timefmt;
 pub mod workflow;
 
@@ -301,26 +305,13 @@ pub fn main_entry() -> ExitCode {
     let status = match result {
         Ok(s) => s,
         Err(err) => {
-            if error::is_broken_pipe(&err) {
+            if render::error::is_broken_pipe(&err) {
                 ExitStatus::Success
             } else {
-                report_error(&printer, &err);
-                error::classify(&err)
+                render::error::report(&printer, &err);
+                render::error::classify(&err)
             }
         }
     };
     ExitCode::from(status.code())
-}
-
-/// `error: …`, `Caused by: …` for each distinct cause, `hint: …`.
-pub fn report_error(printer: &Printer, err: &anyhow::Error) {
-    let headline = err.to_string();
-    let mut causes: Vec<String> = Vec::new();
-    for c in err.chain().skip(1) {
-        let s = c.to_string();
-        if !headline.contains(&s) && !causes.iter().any(|x| x.contains(&s)) {
-            causes.push(s);
-        }
-    }
-    printer.error(&headline, &causes, error::hint(err).as_deref());
 }

@@ -82,3 +82,30 @@ pub fn block_on<F: Future>(fut: F) -> anyhow::Result<F::Output> {
     rt.shutdown_timeout(Duration::from_millis(200));
     out.ok_or_else(|| Failure::new(ExitStatus::Interrupted, "interrupted").into())
 }
+
+/// The Ctrl-C policy for a command that works outside the async runtime (`setup` runs
+/// installers): the first press sets the returned state (the installers, in the same process
+/// group, get it too) and the command reports where things are; a second press exits at once.
+pub fn watch_blocking() -> Interrupt {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    std::thread::spawn(move || {
+        let Ok(rt) = runtime() else { return };
+        rt.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                t.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(ExitStatus::Interrupted.code() as i32);
+                }
+            }
+        });
+    });
+    Interrupt { token }
+}
+
+/// A state nobody presses (dry runs, tests).
+pub fn never() -> Interrupt {
+    Interrupt {
+        token: CancellationToken::new(),
+    }
+}

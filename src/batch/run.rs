@@ -362,7 +362,7 @@ impl Runner<'_> {
                     ui.suspend(|| self.printer.warn("interrupted: stopping this batch's jobs on the servers; finished jobs are in the manifest"));
                 }
                 Some(joined) = set.join_next() => {
-                    let fin = joined.map_err(|e| anyhow::anyhow!("a batch task failed: {e}"))?;
+                    let fin = joined.map_err(|e| crate::error::Failure::internal(format!("a batch task failed: {e}")))?;
                     self.on_finished(fin, ui, &jobs_cancel, on_job)?;
                 }
                 _ = probe.tick(), if self.sched.should_probe() => self.probe(ui).await,

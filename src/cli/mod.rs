@@ -28,6 +28,7 @@ Exit codes:
   3    the server rejected the prompt (validation)
   4    connection, HTTP or authentication failure; download failed
   5    timeout (--timeout or --idle-timeout)
+  70   internal error: a bug in comfyctl (please report it)
   130  interrupted with Ctrl-C";
 
 /// Drive ComfyUI servers from shells, scripts and CI.

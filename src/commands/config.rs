@@ -14,7 +14,9 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
     match cmd {
         ConfigCommand::Path => {
             let p = path.ok_or_else(|| {
-                anyhow::anyhow!("no config directory on this platform; set COMFYCTL_CONFIG")
+                crate::error::Failure::usage(
+                    "no config directory on this platform; set COMFYCTL_CONFIG",
+                )
             })?;
             ctx.printer.data_line(&p.display().to_string())?;
             if !p.exists() {

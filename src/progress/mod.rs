@@ -327,6 +327,46 @@ impl Reporter for JsonlReporter {
     }
 }
 
+/// A byte bar for a model download (a terminal at normal verbosity only).
+pub fn download_bar(p: &Printer, name: &str) -> Box<dyn crate::deps::fix::DownloadProgress> {
+    Box::new(DownloadBar(make_download_bar(p, name)))
+}
+
+struct DownloadBar(Option<ProgressBar>);
+
+impl crate::deps::fix::DownloadProgress for DownloadBar {
+    fn update(&mut self, have: u64, total: Option<u64>) {
+        if let Some(b) = &self.0 {
+            if let Some(t) = total {
+                b.set_length(t);
+            }
+            b.set_position(have);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.0.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn make_download_bar(p: &Printer, name: &str) -> Option<ProgressBar> {
+    (p.stderr_tty && p.verbosity == Verbosity::Normal).then(|| {
+        let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner:.cyan} {prefix} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b.set_prefix(name.to_string());
+        b
+    })
+}
+
+
 #[cfg(test)]
 mod tests {
     #[test]

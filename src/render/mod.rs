@@ -2,6 +2,9 @@
 //! through `report`; this is the rendering people read, in one place so every command words a
 //! failure the same way.
 
+pub mod deps;
+pub mod error;
+
 use crate::client::job::{JobOutcome, JobStatus};
 use crate::client::{ClientError, NodeErrorReport, Rejection};
 use crate::printer::{Printer, Verbosity};

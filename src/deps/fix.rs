@@ -1,20 +1,38 @@
-//! `deps --fix`: install missing node packs (comfy-cli when it is on PATH, else the server's
+//! Fixing what `deps` found: install missing node packs (comfy-cli when it is on PATH, else the server's
 //! ComfyUI-Manager, else the command to run) and download missing models with known URLs.
 //! A failed item never stops the others; restarting the server is left to the user.
 
-use crate::Context;
-use crate::cli::DepsArgs;
+use super::{MissingModel, MissingNode};
 use crate::client::Server;
 use crate::client::fetch::{self, FetchError};
-use crate::printer::{Printer, Verbosity};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::printer::Printer;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
+/// Shows one download's bytes (the CLI draws a bar; nothing else needs to).
+pub trait DownloadProgress {
+    /// Bytes so far, and the total when known.
+    fn update(&mut self, have: u64, total: Option<u64>);
+    /// The download ended.
+    fn finish(&mut self);
+}
+
+/// Makes a [`DownloadProgress`] for a file name.
+pub type Bars<'a> = &'a dyn Fn(&str) -> Box<dyn DownloadProgress>;
+
+/// How to fix.
+#[derive(Debug, Clone, Default)]
+pub struct FixOptions {
+    /// Say what would be done, do nothing.
+    pub dry_run: bool,
+    /// The ComfyUI models folder to download into (default: the local server's own folders).
+    pub models_dir: Option<PathBuf>,
+}
+
 /// One thing `--fix` did (or would do).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Action {
     /// `node_pack` or `model`.
     pub kind: &'static str,
@@ -51,84 +69,53 @@ impl Outcome {
                 .all(|a| matches!(a.status, "fixed" | "present"))
     }
 
-    fn count(&self, status: &str) -> usize {
+    /// Actions with this status.
+    pub fn count(&self, status: &str) -> usize {
         self.actions.iter().filter(|a| a.status == status).count()
     }
 
-    fn packs_installed(&self) -> bool {
+    /// Node packs were installed (the server must restart to load them).
+    pub fn packs_installed(&self) -> bool {
         self.actions
             .iter()
             .any(|a| a.kind == "node_pack" && a.status == "fixed")
     }
 
     /// The `fix` object of `--json`.
-    pub fn to_json(&self) -> Value {
-        json!({"dry_run": self.dry_run, "actions": self.actions,
-               "fixed": self.count("fixed"), "failed": self.count("failed"),
-               "manual": self.count("manual"), "present": self.count("present"),
-               "restart_needed": self.packs_installed()})
-    }
-
-    /// The human report (stdout, like the table above it).
-    pub fn print(&self, p: &Printer) -> std::io::Result<()> {
-        p.data_line(if self.dry_run {
-            "FIX (dry run: nothing was done)"
-        } else {
-            "FIX"
-        })?;
-        for a in &self.actions {
-            let mark = match a.status {
-                "fixed" | "present" => p.green("✓"),
-                "failed" => p.red("✗"),
-                _ => "-".to_string(),
-            };
-            let what = match (a.status, a.method) {
-                ("planned", "download") => format!(
-                    "would download {} → {}",
-                    a.item,
-                    a.path.as_deref().unwrap_or("?")
-                ),
-                ("planned", _) => format!("would run: {}", a.command.as_deref().unwrap_or("?")),
-                ("fixed", "download") => format!(
-                    "downloaded {} ({})",
-                    a.path.as_deref().unwrap_or(&a.item),
-                    a.detail.as_deref().unwrap_or("")
-                ),
-                ("fixed", m) => format!("installed {} ({m})", a.item),
-                ("present", _) => {
-                    format!("{} is already there", a.path.as_deref().unwrap_or(&a.item))
-                }
-                ("failed", _) => format!("{}: {}", a.item, a.detail.as_deref().unwrap_or("failed")),
-                _ => format!(
-                    "{}: {}",
-                    a.item,
-                    a.detail.as_deref().unwrap_or("do it by hand")
-                ),
-            };
-            p.data_line(&format!("  {mark} {what}"))?;
-            if a.status == "manual"
-                && let Some(c) = &a.command
-            {
-                p.data_line(&format!("      run: {c}"))?;
-            }
+    pub fn summary(&self) -> FixSummary {
+        FixSummary {
+            dry_run: self.dry_run,
+            actions: self.actions.clone(),
+            fixed: self.count("fixed"),
+            failed: self.count("failed"),
+            manual: self.count("manual"),
+            present: self.count("present"),
+            restart_needed: self.packs_installed(),
         }
-        if !self.dry_run {
-            p.data_line(&format!(
-                "fixed {}, failed {}, left to do by hand {}",
-                self.count("fixed"),
-                self.count("failed"),
-                self.count("manual")
-            ))?;
-        }
-        if self.packs_installed() {
-            p.warn("restart ComfyUI to load the new nodes (comfyctl does not restart it)");
-        }
-        Ok(())
     }
 }
 
+/// What `--fix` did, in `deps --json`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct FixSummary {
+    /// Nothing was done.
+    pub dry_run: bool,
+    /// Per item.
+    pub actions: Vec<Action>,
+    /// Items fixed.
+    pub fixed: usize,
+    /// Items that failed.
+    pub failed: usize,
+    /// Items left to do by hand.
+    pub manual: usize,
+    /// Items already there.
+    pub present: usize,
+    /// New nodes need a server restart.
+    pub restart_needed: bool,
+}
+
 /// The repository's name (the folder a git clone makes).
-fn repo_name(url: &str) -> &str {
+pub(super) fn repo_name(url: &str) -> &str {
     url.trim_end_matches('/')
         .trim_end_matches(".git")
         .rsplit('/')
@@ -141,43 +128,49 @@ fn pack_name(url: &str) -> String {
     repo_name(url).to_lowercase()
 }
 
-/// Runs the fixes.
+/// Runs the fixes: node packs first, then models. A failed item never stops the others;
+/// Ctrl-C (`cancel`) stops a download and leaves its `.part` file for the next run.
 pub async fn run(
-    ctx: &Context,
-    args: &DepsArgs,
+    p: &Printer,
+    opts: &FixOptions,
     server: Option<&Server>,
     has_manager: bool,
-    nodes: &[Value],
-    models: &[Value],
+    found: &super::DepsReport,
+    bars: Bars<'_>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<Outcome> {
-    let p = &ctx.printer;
+    let (nodes, models) = (&found.nodes, &found.models);
     let mut out = Outcome {
-        dry_run: args.dry_run,
+        dry_run: opts.dry_run,
         actions: Vec::new(),
     };
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-    }
+    install_packs(p, opts, server, has_manager, nodes, &mut out).await;
+    download_models(opts, server, models, &mut out, bars, cancel).await;
+    Ok(out)
+}
 
+/// Node packs, once each: comfy-cli, else the server's Manager, else the command to run.
+async fn install_packs(
+    p: &Printer,
+    opts: &FixOptions,
+    server: Option<&Server>,
+    has_manager: bool,
+    nodes: &[MissingNode],
+    out: &mut Outcome,
+) {
     // Node packs, once each.
-    let comfy = crate::commands::setup::which("comfy", &[]);
+    let comfy = crate::sys::which("comfy", &[]);
     let mut packs: Vec<(String, String)> = Vec::new();
     for n in nodes {
-        match (n["pack"]["title"].as_str(), n["pack"]["url"].as_str()) {
-            (Some(t), Some(u)) => {
-                if !packs.iter().any(|(_, x)| x == u) {
-                    packs.push((t.to_string(), u.to_string()));
+        match &n.pack {
+            Some(pk) => {
+                if !packs.iter().any(|(_, x)| *x == pk.url) {
+                    packs.push((pk.title.clone(), pk.url.clone()));
                 }
             }
-            _ => out.actions.push(Action {
+            None => out.actions.push(Action {
                 kind: "node_pack",
-                item: n["class_type"].as_str().unwrap_or("?").to_string(),
+                item: n.class_type.clone(),
                 method: "manual",
                 command: None,
                 path: None,
@@ -206,7 +199,7 @@ pub async fn run(
         };
         if let Some(bin) = &comfy {
             a.method = "comfy-cli";
-            if args.dry_run {
+            if opts.dry_run {
                 a.status = "planned";
                 a.detail = None;
             } else {
@@ -238,7 +231,7 @@ pub async fn run(
                 "POST {}/manager/queue/install ({url})",
                 s.display_url()
             ));
-            if args.dry_run {
+            if opts.dry_run {
                 a.status = "planned";
                 a.detail = None;
             } else {
@@ -256,9 +249,18 @@ pub async fn run(
         }
         out.actions.push(a);
     }
+}
 
-    // Models with a URL.
-    let folders = match (&args.models_dir, server) {
+/// Models with a known URL, into `--models-dir` or the local server's own folders.
+async fn download_models(
+    opts: &FixOptions,
+    server: Option<&Server>,
+    models: &[MissingModel],
+    out: &mut Outcome,
+    bars: Bars<'_>,
+    cancel: &CancellationToken,
+) {
+    let folders = match (&opts.models_dir, server) {
         (Some(_), _) => None,
         (None, Some(s)) if s.is_local_machine() => s.get_json("/internal/folder_paths").await.ok(),
         _ => None,
@@ -266,14 +268,14 @@ pub async fn run(
     let tokens = fetch::tokens_from_env(|k| std::env::var(k).ok());
     let http = fetch::client();
     for m in models {
-        let name = m["name"].as_str().unwrap_or("").to_string();
-        let folder = m["folder"].as_str().unwrap_or("").to_string();
-        let url = m["url"].as_str().map(str::to_string);
+        let name = m.name.clone();
+        let folder = m.folder.clone();
+        let url = m.url.clone();
         let mut a = Action {
             kind: "model",
             item: format!("{folder}/{name}"),
             method: "manual",
-            command: m["fix"].as_str().map(str::to_string),
+            command: m.fix.clone(),
             path: None,
             status: "manual",
             detail: None,
@@ -283,7 +285,7 @@ pub async fn run(
             out.actions.push(a);
             continue;
         };
-        let dir = match (&args.models_dir, folder_from(&folders, &folder)) {
+        let dir = match (&opts.models_dir, folder_from(&folders, &folder)) {
             (Some(d), _) => Some(d.join(&folder)),
             (None, Some(d)) => Some(d),
             (None, None) => None,
@@ -317,34 +319,25 @@ pub async fn run(
             out.actions.push(a);
             continue;
         };
-        if args.dry_run {
+        if opts.dry_run {
             a.status = "planned";
             out.actions.push(a);
             continue;
         }
-        let bar = download_bar(p, &name);
-        let mut progress = |have: u64, total: Option<u64>| {
-            if let Some(b) = &bar {
-                if let Some(t) = total {
-                    b.set_length(t);
-                }
-                b.set_position(have);
-            }
-        };
+        let mut bar = bars(&name);
+        let mut progress = |have: u64, total: Option<u64>| bar.update(have, total);
         let r = fetch::download(
             &http,
             &parsed,
             &dir,
             &name,
-            m["sha256"].as_str(),
+            m.sha256.as_deref(),
             &tokens,
             &mut progress,
-            &cancel,
+            cancel,
         )
         .await;
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
+        bar.finish();
         match r {
             Ok(f) => {
                 a.status = "fixed";
@@ -371,7 +364,6 @@ pub async fn run(
         }
         out.actions.push(a);
     }
-    Ok(out)
 }
 
 /// The server's own folder for `folder` from `/internal/folder_paths` (legacy aliases too).
@@ -385,21 +377,6 @@ fn folder_from(folders: &Option<Value>, folder: &str) -> Option<PathBuf> {
             .map(PathBuf::from)
     };
     pick(folder).or_else(|| crate::client::models::alias(folder).and_then(pick))
-}
-
-fn download_bar(p: &Printer, name: &str) -> Option<ProgressBar> {
-    (p.stderr_tty && p.verbosity == Verbosity::Normal).then(|| {
-        let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner:.cyan} {prefix} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b.set_prefix(name.to_string());
-        b
-    })
 }
 
 /// ComfyUI-Manager (v3 API): queue the pack's git install, then start the queue.

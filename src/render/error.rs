@@ -1,0 +1,121 @@
+//! What an error chain means: its exit code and hint, found by walking the chain for each
+//! module's typed errors; and the `error: … / Caused by: … / hint: …` report on stderr.
+
+use crate::error::{ExitStatus, Failure};
+use crate::printer::Printer;
+
+/// Picks the exit status for an error chain by looking for the typed errors of each module.
+pub fn classify(err: &anyhow::Error) -> ExitStatus {
+    for cause in err.chain() {
+        if let Some(f) = cause.downcast_ref::<Failure>() {
+            return f.status;
+        }
+        // Node types the server lacks: it would refuse the prompt, like a validation error.
+        if let Some(crate::workflow::WorkflowError::UnknownNodeTypes { .. }) =
+            cause.downcast_ref::<crate::workflow::WorkflowError>()
+        {
+            return ExitStatus::Rejected;
+        }
+        if cause.downcast_ref::<crate::config::ConfigError>().is_some()
+            || cause
+                .downcast_ref::<crate::settings::SettingsError>()
+                .is_some()
+            || cause
+                .downcast_ref::<crate::workflow::WorkflowError>()
+                .is_some()
+        {
+            return ExitStatus::Usage;
+        }
+        if let Some(c) = cause.downcast_ref::<crate::client::ClientError>() {
+            return c.exit_status();
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // A closed stdout is a reader that went away (`| head`); any other I/O error here
+            // is a local file the user named (the typed errors above cover the rest).
+            return if io.kind() == std::io::ErrorKind::BrokenPipe {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Usage
+            };
+        }
+        if cause.downcast_ref::<serde_json::Error>().is_some()
+            || cause.downcast_ref::<toml_edit::TomlError>().is_some()
+        {
+            return ExitStatus::Usage;
+        }
+        if cause.downcast_ref::<reqwest::Error>().is_some() {
+            return ExitStatus::Connection;
+        }
+    }
+    // Nothing explained it: not "connection" (which would send the user looking at the
+    // server), but a bug, said as one.
+    ExitStatus::Internal
+}
+
+/// True when the chain ends in a broken pipe: the reader went away (`| head`), exit quietly.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The hint attached anywhere in the chain, if any (a bug says so).
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    if classify(err) == ExitStatus::Internal {
+        return Some(crate::error::BUG_HINT.into());
+    }
+    err.chain().find_map(|c| {
+        if let Some(crate::workflow::WorkflowError::UnknownNodeTypes { .. }) =
+            c.downcast_ref::<crate::workflow::WorkflowError>()
+        {
+            return Some(
+                "install the custom nodes that provide them (comfy node install …), then run again"
+                    .into(),
+            );
+        }
+        c.downcast_ref::<Failure>()
+            .and_then(|f| f.hint.clone())
+            .or_else(|| {
+                c.downcast_ref::<crate::client::ClientError>()
+                    .and_then(|e| e.hint())
+            })
+    })
+}
+
+
+/// `error: …`, `Caused by: …` for each distinct cause, `hint: …`.
+pub fn report(printer: &Printer, err: &anyhow::Error) {
+    let headline = err.to_string();
+    let mut causes: Vec<String> = Vec::new();
+    for c in err.chain().skip(1) {
+        let s = c.to_string();
+        if !headline.contains(&s) && !causes.iter().any(|x| x.contains(&s)) {
+            causes.push(s);
+        }
+    }
+    printer.error(&headline, &causes, hint(err).as_deref());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_through_context() {
+        let e =
+            anyhow::Error::new(Failure::new(ExitStatus::Rejected, "no")).context("while running");
+        assert_eq!(classify(&e), ExitStatus::Rejected);
+        let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&e));
+    }
+
+    #[test]
+    fn an_error_nothing_explains_is_a_bug_not_a_connection_problem() {
+        let e = anyhow::anyhow!("a batch task failed: panicked");
+        assert_eq!(classify(&e), ExitStatus::Internal);
+        assert!(hint(&e).unwrap().contains("bug"));
+        let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert_eq!(classify(&e), ExitStatus::Usage, "a local file problem");
+    }
+}
