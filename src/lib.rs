@@ -23,6 +23,7 @@ pub mod progress;
 pub mod rejection;
 pub mod secret;
 pub mod settings;
+pub mod show;
 pub mod workflow;
 
 use clap::Parser;
