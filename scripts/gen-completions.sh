@@ -14,7 +14,7 @@ echo "completions/ regenerated"
 # The reviewed --help surface (tests/it/cli.rs compares against it).
 mkdir -p tests/snapshots/help
 "$bin" --help > tests/snapshots/help/comfyctl.txt
-for c in run params validate convert deps watch queue cancel health logs hw config completions; do
+for c in run params validate convert deps watch queue cancel health logs hw config completions report; do
   "$bin" "$c" --help > "tests/snapshots/help/$c.txt"
 done
 echo "tests/snapshots/help/ regenerated"

@@ -3,4 +3,5 @@
 
 pub mod grid;
 pub mod manifest;
+pub mod page;
 pub mod plan;

@@ -11,6 +11,7 @@ pub mod logs;
 pub mod params;
 pub mod prepare;
 pub mod queue;
+pub mod report;
 pub mod run;
 pub mod setup;
 pub mod validate;
@@ -38,6 +39,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Setup(args) => setup::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => completions::run(&args),
+        Command::Report(args) => report::run(ctx, &args),
     }
 }
 

@@ -11,6 +11,7 @@ mod hw;
 mod logs;
 mod params;
 mod queue;
+mod report;
 mod run;
 mod setup;
 mod tls;
