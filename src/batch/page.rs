@@ -20,8 +20,11 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
-/// The longest side of a thumbnail, in pixels.
+/// The longest side of a job card's thumbnail, in pixels.
 pub const THUMB_PX: u32 = 192;
+/// The longest side of a grid cell's thumbnail: a grid has many columns, and each image would
+/// otherwise be in the page twice at full thumbnail size.
+pub const GRID_THUMB_PX: u32 = 96;
 
 /// The page's default file name inside the batch folder.
 pub const REPORT_FILE: &str = "report.html";
@@ -297,6 +300,7 @@ pub fn render(dir: &Path, base: &str) -> Result<(String, PageStats), PageError> 
         bad_lines,
         ..PageStats::default()
     };
+    let with_grid = has_grid(&plan);
     let mut thumbs: Vec<Option<Thumb>> = Vec::with_capacity(total);
     for j in &jobs {
         match j.status() {
@@ -304,8 +308,11 @@ pub fn render(dir: &Path, base: &str) -> Result<(String, PageStats), PageError> 
             "not-finished" => stats.not_finished += 1,
             _ => stats.failed += 1,
         }
-        let t = j.line.as_ref().and_then(|l| thumbnail(dir, base, l));
-        stats.thumbnails += usize::from(t.as_ref().is_some_and(|t| t.data.is_some()));
+        let t = j
+            .line
+            .as_ref()
+            .and_then(|l| thumbnail(dir, base, l, with_grid));
+        stats.thumbnails += usize::from(t.as_ref().is_some_and(|t| t.card.is_some()));
         thumbs.push(t);
     }
 
@@ -327,7 +334,10 @@ pub fn render(dir: &Path, base: &str) -> Result<(String, PageStats), PageError> 
 /// A job's first image: its link, and the thumbnail when it could be read.
 struct Thumb {
     href: String,
-    data: Option<(String, u32, u32)>,
+    /// Data URI, width and height for the job's card…
+    card: Option<(String, u32, u32)>,
+    /// …and a smaller one for the grid, when there is one.
+    grid: Option<(String, u32, u32)>,
 }
 
 /// Extensions drawn as thumbnails (the first frame of an animation).
@@ -350,7 +360,7 @@ fn href(base: &str, parts: &[&str]) -> String {
     }
 }
 
-fn thumbnail(dir: &Path, base: &str, line: &Value) -> Option<Thumb> {
+fn thumbnail(dir: &Path, base: &str, line: &Value, with_grid: bool) -> Option<Thumb> {
     let path = line["outputs"]
         .as_array()?
         .iter()
@@ -358,24 +368,36 @@ fn thumbnail(dir: &Path, base: &str, line: &Value) -> Option<Thumb> {
         .find(|p| IMAGE_EXTENSIONS.contains(&extension(p).as_str()))?;
     let parts = safe_components(path)?;
     let file = parts.iter().fold(dir.to_path_buf(), |p, c| p.join(c));
-    let data = crate::show::load_first_frame(&file)
+    let img = crate::show::load_first_frame(&file)
         .ok()
-        .and_then(|(img, _)| {
-            let small = img.thumbnail(THUMB_PX, THUMB_PX).to_rgb8();
-            let mut jpeg = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
-                .encode_image(&small)
-                .ok()?;
-            Some((
-                format!("data:image/jpeg;base64,{}", crate::show::base64(&jpeg)),
-                small.width(),
-                small.height(),
-            ))
-        });
+        .map(|(img, _)| img);
     Some(Thumb {
         href: href(base, &parts),
-        data,
+        card: img.as_ref().and_then(|i| jpeg_data_uri(i, THUMB_PX)),
+        grid: img
+            .as_ref()
+            .filter(|_| with_grid)
+            .and_then(|i| jpeg_data_uri(i, GRID_THUMB_PX)),
     })
+}
+
+/// The image shrunk (never enlarged) to fit `px` and encoded as a JPEG data URI, with its size.
+fn jpeg_data_uri(img: &image::DynamicImage, px: u32) -> Option<(String, u32, u32)> {
+    let small = if img.width() > px || img.height() > px {
+        img.thumbnail(px, px)
+    } else {
+        img.clone()
+    };
+    let rgb = small.to_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
+        .encode_image(&rgb)
+        .ok()?;
+    Some((
+        format!("data:image/jpeg;base64,{}", crate::show::base64(&jpeg)),
+        rgb.width(),
+        rgb.height(),
+    ))
 }
 
 /// HTML-escapes text for element content and quoted attributes.
@@ -419,9 +441,10 @@ table.grid td { border: 1px solid var(--line); padding: 4px; text-align: center;
 table.grid th.axis { color: var(--dim); font-weight: normal; }
 .gcell { display: inline-block; margin: 2px; }
 .cards { display: flex; flex-wrap: wrap; gap: .8rem; }
-.job { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .6rem; width: 260px; }
+.job { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .6rem; width: 240px; }
 .job h3 { font-size: .95rem; margin: .4rem 0 .3rem; word-break: break-all; }
-img.thumb, img.gthumb { display: block; max-width: 100%; height: auto; border-radius: 4px; image-rendering: auto; }
+img.thumb, img.gthumb { display: block; height: auto; border-radius: 4px; }
+img.thumb { width: 100%; } img.gthumb { width: 96px; }
 .nothumb { width: 100%; aspect-ratio: 1; display: grid; place-items: center; background: repeating-linear-gradient(45deg, transparent 0 8px, rgba(128,128,128,.12) 8px 16px); color: var(--dim); border-radius: 4px; text-align: center; padding: .5rem; }
 .gcell .nothumb { width: 96px; }
 .badge { display: inline-block; font-size: .75rem; padding: 0 .4rem; border-radius: 9px; vertical-align: middle; color: #fff; background: #777; }
@@ -581,34 +604,40 @@ fn filters(html: &mut String, dims: &[Dim], jobs: &[Job]) {
     html.push_str("</fieldset>\n<p id=\"shown\"></p></section>\n");
 }
 
-fn thumb_html(t: Option<&Thumb>, class: &str, alt: &str, status: &str) -> String {
-    match t {
-        Some(Thumb {
-            href,
-            data: Some((src, w, h)),
-        }) => format!(
+fn thumb_html(t: Option<&Thumb>, grid: bool, alt: &str, status: &str) -> String {
+    let (class, data) = match t {
+        Some(t) if grid => ("gthumb", t.grid.as_ref()),
+        Some(t) => ("thumb", t.card.as_ref()),
+        None => ("", None),
+    };
+    match (t, data) {
+        (Some(t), Some((src, w, h))) => format!(
             "<a href=\"{}\" title=\"open the full image\"><img class=\"{class}\" src=\"{src}\" width=\"{w}\" height=\"{h}\" alt=\"{}\"></a>",
-            esc(href),
+            esc(&t.href),
             esc(alt)
         ),
-        Some(Thumb { href, data: None }) => format!(
+        (Some(t), None) => format!(
             "<a class=\"nothumb\" href=\"{}\">image not readable</a>",
-            esc(href)
+            esc(&t.href)
         ),
-        None => format!(
+        (None, _) => format!(
             "<div class=\"nothumb\">{}</div>",
             esc(&status.replace('-', " "))
         ),
     }
 }
 
+/// Whether the page has an X/Y grid: one or two sweeps, not zipped, no params file, and
+/// something to put down the side (a second sweep or `--count` repetitions).
+fn has_grid(plan: &Plan) -> bool {
+    plan.rows.is_empty()
+        && !plan.zip
+        && (plan.sweeps.len() == 2 || (plan.sweeps.len() == 1 && plan.count > 1))
+}
+
 /// The X/Y grid: the first sweep across, the second (or the repetitions of `--count`) down.
 fn grid(html: &mut String, plan: &Plan, dims: &[Dim], jobs: &[Job], thumbs: &[Option<Thumb>]) {
-    if !plan.rows.is_empty() || plan.zip || !(1..=2).contains(&plan.sweeps.len()) {
-        return;
-    }
-    if plan.sweeps.len() == 1 && plan.count == 1 {
-        // One row of cells adds nothing to the cards below.
+    if !has_grid(plan) {
         return;
     }
     let x = &dims[0];
@@ -657,7 +686,7 @@ fn grid(html: &mut String, plan: &Plan, dims: &[Dim], jobs: &[Job], thumbs: &[Op
                     "<div class=\"gcell st-{}\"{}>{}</div>",
                     esc(j.status()),
                     data_attrs(j),
-                    thumb_html(thumbs[i].as_ref(), "gthumb", &name, j.status())
+                    thumb_html(thumbs[i].as_ref(), true, &name, j.status())
                 );
             }
             html.push_str("</td>");
@@ -688,7 +717,7 @@ fn card(html: &mut String, j: &Job, t: Option<&Thumb>, dims: &[Dim], base: &str)
         j.index,
         data_attrs(j)
     );
-    html.push_str(&thumb_html(t, "thumb", &name, status));
+    html.push_str(&thumb_html(t, false, &name, status));
     let _ = writeln!(
         html,
         "\n<h3>{} <span class=\"badge\">{}</span></h3>",
@@ -718,7 +747,7 @@ fn card(html: &mut String, j: &Job, t: Option<&Thumb>, dims: &[Dim], base: &str)
     }
     let mut facts: Vec<String> = Vec::new();
     let seed = j.line.as_ref().and_then(|l| l["seed"].as_u64()).or(j.seed);
-    if let Some(s) = seed {
+    if let Some(s) = seed.filter(|_| !params.iter().any(|(k, _)| k == "seed")) {
         facts.push(format!("seed {s}"));
     }
     if let Some(l) = &j.line {
@@ -900,8 +929,19 @@ mod tests {
             2
         );
         assert!(html.contains("<a href=\"0000_a/e2e/out%20%231.png\" title=\"open the full image\"><img class=\"thumb\""));
-        // 400×300 shrinks to fit 192 px.
-        assert!(html.contains("width=\"192\" height=\"144\""));
+        // 400×300 shrinks to fit 192 px on the cards and 96 px in the grid.
+        assert_eq!(
+            html.matches("class=\"thumb\" src=\"data:image/jpeg;base64,")
+                .count(),
+            2
+        );
+        assert_eq!(html.matches("width=\"192\" height=\"144\"").count(), 2);
+        assert_eq!(
+            html.matches("class=\"gthumb\" src=\"data:image/jpeg;base64,")
+                .count(),
+            2
+        );
+        assert_eq!(html.matches("width=\"96\" height=\"72\"").count(), 2);
         // The error is shown, escaped, with the exception and node.
         assert!(html.contains("<p class=\"error\"><b>execution</b>: &lt;script&gt;alert(1)&lt;/script&gt;\nCUDA out of memory\n(node 3, KSampler)</p>"));
         assert!(!html.contains("<script>alert"));
@@ -980,6 +1020,17 @@ mod tests {
         assert!(base.starts_with("../"), "{base}");
         assert_eq!(link_base(dir.path(), dir.path()), ".");
         assert_eq!(encode_segment("a b:c#?é"), "a%20b%3Ac%23%3F%C3%A9");
+    }
+
+    #[test]
+    fn thumbnails_shrink_but_never_grow() {
+        let small = image::DynamicImage::ImageRgb8(image::RgbImage::new(64, 40));
+        let (src, w, h) = jpeg_data_uri(&small, THUMB_PX).unwrap();
+        assert_eq!((w, h), (64, 40));
+        assert!(src.starts_with("data:image/jpeg;base64,/9j/"), "a JPEG");
+        let tall = image::DynamicImage::ImageRgb8(image::RgbImage::new(300, 1200));
+        let (_, w, h) = jpeg_data_uri(&tall, GRID_THUMB_PX).unwrap();
+        assert_eq!((w, h), (24, 96));
     }
 
     #[test]
