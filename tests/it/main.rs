@@ -9,6 +9,7 @@ mod deps;
 mod health;
 mod hw;
 mod logs;
+mod man;
 mod params;
 mod queue;
 mod report;
