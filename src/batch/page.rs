@@ -438,7 +438,9 @@ legend { font-weight: 600; padding: 0 .3rem; } fieldset label { margin-right: .7
 #shown { color: var(--dim); margin: .2rem 0 0; }
 table.grid { border-collapse: collapse; } table.grid th { padding: .3rem .6rem; font-weight: 600; }
 table.grid td { border: 1px solid var(--line); padding: 4px; text-align: center; vertical-align: middle; }
-table.grid th.axis { color: var(--dim); font-weight: normal; }
+table.grid th.axis { color: var(--dim); font-weight: normal; white-space: nowrap; }
+/* Repetitions (--count) share a cell, three to a row. */
+table.grid td:has(.gcell + .gcell) { min-width: 312px; }
 .gcell { display: inline-block; margin: 2px; }
 .cards { display: flex; flex-wrap: wrap; gap: .8rem; }
 .job { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .6rem; width: 240px; }
