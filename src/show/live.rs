@@ -14,8 +14,10 @@ const KITTY_ID: u32 = 0x00c0_ffee;
 /// Use: [`LiveFrame::offer`] every frame as it arrives (cheap: the bytes are kept, not
 /// decoded), and call [`LiveFrame::draw_due`] whenever the screen may be written — with
 /// indicatif, inside `MultiProgress::suspend`, which clears the bars first, so the cursor is
-/// on the line below the previous frame, where `draw_due` expects it. [`LiveFrame::finish`]
-/// at the end keeps or erases the last frame.
+/// on the line below the previous frame, where `draw_due` expects it (and choose a size that
+/// leaves room for the bars: a frame scrolled off the top cannot be rewound over).
+/// [`LiveFrame::detach`] after printing anything else; [`LiveFrame::finish`] at the end keeps
+/// or erases the last frame.
 #[derive(Debug)]
 pub struct LiveFrame {
     caps: Capabilities,
@@ -77,6 +79,13 @@ impl LiveFrame {
         self.rows = rows;
         self.last = Some(now);
         Ok(true)
+    }
+
+    /// Leaves the frame on screen where it is and draws the next one below the cursor instead
+    /// of over it. Call it when anything else was printed after the frame (a "saved …" line):
+    /// rewinding would otherwise erase that line and draw over it.
+    pub fn detach(&mut self) {
+        self.rows = 0;
     }
 
     /// Ends the preview: with `keep`, the last frame stays; otherwise it is erased (and, on
@@ -157,6 +166,19 @@ mod tests {
         assert_eq!(
             String::from_utf8(screen.clone()).unwrap(),
             format!("\x1b[2F\x1b[J{}", blue_row.repeat(2))
+        );
+
+        // Something printed below the frame: the next frame starts where the cursor is.
+        screen.clear();
+        live.detach();
+        live.offer(png(4, 4, [255, 0, 0]));
+        assert!(
+            live.draw_due(&mut screen, t0 + Duration::from_millis(500))
+                .unwrap()
+        );
+        assert_eq!(
+            String::from_utf8(screen.clone()).unwrap(),
+            red_row.repeat(2)
         );
 
         // Erased at the end: back up and cleared.
