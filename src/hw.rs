@@ -394,13 +394,13 @@ pub fn explain(m: &Machine, f: &Family) -> String {
             format!("no: on the CPU it needs {need_ram:.0} GB RAM, {ram:.1} GB here")
         }
         Fit::No if vram == 0.0 => format!(
-            "no: needs a GPU with {need:.0} GB VRAM ({min:.0} GB and {need_ram:.0} GB RAM offloaded); too slow on a CPU"
+            "no: needs a GPU with {need:.0} GB VRAM (or {min:.0} GB with {need_ram:.0} GB RAM, offloading); too slow on a CPU"
         ),
         Fit::No if vram >= offload_vram_gb(f) => {
             format!("no: {vram:.0} GB VRAM needs {need_ram:.0} GB RAM to offload, {ram:.1} GB here")
         }
         Fit::No => format!(
-            "no: needs {need:.0} GB VRAM ({min:.0} GB and {need_ram:.0} GB RAM offloaded), {vram:.0} GB here"
+            "no: needs {need:.0} GB VRAM (or {min:.0} GB with {need_ram:.0} GB RAM, offloading), {vram:.0} GB here"
         ),
     }
 }
@@ -477,7 +477,7 @@ mod tests {
         let cpu24 = machine(0, 24_064);
         assert_eq!(
             explain(&cpu24, sdxl),
-            "no: needs a GPU with 8 GB VRAM (5 GB and 16 GB RAM offloaded); too slow on a CPU"
+            "no: needs a GPU with 8 GB VRAM (or 5 GB with 16 GB RAM, offloading); too slow on a CPU"
         );
         assert_eq!(
             explain(&cpu24, sd15),
@@ -503,7 +503,7 @@ mod tests {
         );
         assert_eq!(
             explain(&machine(4_096, 64_000), flux8),
-            "no: needs 12 GB VRAM (8 GB and 32 GB RAM offloaded), 4 GB here"
+            "no: needs 12 GB VRAM (or 8 GB with 32 GB RAM, offloading), 4 GB here"
         );
     }
 }

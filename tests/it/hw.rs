@@ -94,7 +94,7 @@ fn amd_gpu_from_rocm_smi_and_no_gpu_at_all() {
     );
     assert!(o.contains("Comfy Cloud"), "{o}");
     assert!(
-        o.contains("SDXL (fp16)                no: needs a GPU with 8 GB VRAM (5 GB and 16 GB RAM offloaded); too slow on a CPU"),
+        o.contains("SDXL (fp16)                no: needs a GPU with 8 GB VRAM (or 5 GB with 16 GB RAM, offloading); too slow on a CPU"),
         "{o}"
     );
 }
