@@ -52,6 +52,9 @@ _comfyctl() {
             comfyctl,queue)
                 cmd="comfyctl__subcmd__queue"
                 ;;
+            comfyctl,report)
+                cmd="comfyctl__subcmd__report"
+                ;;
             comfyctl,run)
                 cmd="comfyctl__subcmd__run"
                 ;;
@@ -118,6 +121,9 @@ _comfyctl() {
             comfyctl__subcmd__help,queue)
                 cmd="comfyctl__subcmd__help__subcmd__queue"
                 ;;
+            comfyctl__subcmd__help,report)
+                cmd="comfyctl__subcmd__help__subcmd__report"
+                ;;
             comfyctl__subcmd__help,run)
                 cmd="comfyctl__subcmd__help__subcmd__run"
                 ;;
@@ -158,7 +164,7 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,7 +668,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__help)
-            opts="run params batch validate convert deps watch queue cancel health logs hw setup config completions help"
+            opts="run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -874,6 +880,20 @@ _comfyctl() {
         comfyctl__subcmd__help__subcmd__queue__subcmd__clear)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1170,6 +1190,40 @@ _comfyctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__report)
+            opts="-o -q -v -h -V --output --json --profile --url --quiet --verbose --color --insecure --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

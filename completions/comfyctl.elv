@@ -45,6 +45,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand setup 'Get a local ComfyUI running: comfy-cli, ComfyUI, a background server, a `local` profile'
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
+            cand report 'Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'comfyctl;run'= {
@@ -501,6 +502,23 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'comfyctl;report'= {
+            cand -o 'Write the page here (- for stdout) [default: DIR/report.html]'
+            cand --output 'Write the page here (- for stdout) [default: DIR/report.html]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --json 'Print one JSON object (path and counts) instead of the path'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand --insecure 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'comfyctl;help'= {
             cand run 'Run a workflow (API or editor format), follow it, and save its outputs'
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
@@ -517,6 +535,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand setup 'Get a local ComfyUI running: comfy-cli, ComfyUI, a background server, a `local` profile'
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
+            cand report 'Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'comfyctl;help;run'= {
@@ -557,6 +576,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help;config;path'= {
         }
         &'comfyctl;help;completions'= {
+        }
+        &'comfyctl;help;report'= {
         }
         &'comfyctl;help;help'= {
         }

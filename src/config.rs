@@ -123,6 +123,9 @@ pub fn readable_by_others(path: &Path) -> bool {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
     }
+    // Windows: files under the user's profile (%APPDATA%, where the config lives) inherit an
+    // ACL that grants only the user, SYSTEM and Administrators; reading a file's ACL needs the
+    // Win32 security API, which this tool does not link, so there is nothing to warn about.
     #[cfg(not(unix))]
     {
         let _ = path;

@@ -344,18 +344,64 @@ pub fn card_gb(m: &Machine) -> f64 {
     (m.gpus.iter().map(|g| g.vram_mb).max().unwrap_or(0) as f64 / 1024.0).round()
 }
 
+/// RAM in GiB as the operating system reports it: a "24 GB" machine shows about 23.5, since the
+/// kernel and firmware keep some.
+pub fn ram_gb(m: &Machine) -> f64 {
+    m.ram_total_mb as f64 / 1024.0
+}
+
+/// RAM counts as enough when it is within 5% of the figure: the table's figures are the sizes
+/// machines are sold with, and a 16 GB one reports ~15.5 GiB.
+fn ram_enough(m: &Machine, need_gb: f64) -> bool {
+    ram_gb(m) >= need_gb * 0.95
+}
+
+/// The least VRAM that runs a family with its weights offloaded to RAM.
+pub fn offload_vram_gb(f: &Family) -> f64 {
+    f.vram_gb * 0.6
+}
+
 /// Where a family stands on this machine.
 pub fn fit(m: &Machine, f: &Family) -> Fit {
     let vram_gb = card_gb(m);
-    let ram_gb = m.ram_total_mb as f64 / 1024.0;
     if vram_gb >= f.vram_gb {
         Fit::Fits
-    } else if vram_gb >= f.vram_gb * 0.6 && ram_gb >= f.ram_gb {
+    } else if vram_gb > 0.0 && vram_gb >= offload_vram_gb(f) && ram_enough(m, f.ram_gb) {
         Fit::Offload
-    } else if vram_gb == 0.0 && f.cpu_ok && ram_gb >= f.ram_gb {
+    } else if vram_gb == 0.0 && f.cpu_ok && ram_enough(m, f.ram_gb) {
         Fit::CpuOnly
     } else {
         Fit::No
+    }
+}
+
+/// The verdict for a family in one line, with the numbers that decided it: what it needs and
+/// what this machine has. Offloading moves weights from VRAM to RAM, so it needs a GPU; the RAM
+/// figure alone never makes a family fit.
+pub fn explain(m: &Machine, f: &Family) -> String {
+    let vram = card_gb(m);
+    let ram = ram_gb(m);
+    let (need, min, need_ram) = (f.vram_gb, offload_vram_gb(f).ceil(), f.ram_gb);
+    match fit(m, f) {
+        Fit::Fits => format!("yes: needs {need:.0} GB VRAM, {vram:.0} GB here"),
+        Fit::Offload => format!(
+            "with offloading (--lowvram; slower): {vram:.0} of {need:.0} GB VRAM, {ram:.1} GB RAM of {need_ram:.0} needed"
+        ),
+        Fit::CpuOnly => {
+            format!("on the CPU only (slow): no GPU; {ram:.1} GB RAM of {need_ram:.0} needed")
+        }
+        Fit::No if vram == 0.0 && f.cpu_ok => {
+            format!("no: on the CPU it needs {need_ram:.0} GB RAM, {ram:.1} GB here")
+        }
+        Fit::No if vram == 0.0 => format!(
+            "no: needs a GPU with {need:.0} GB VRAM (or {min:.0} GB with {need_ram:.0} GB RAM, offloading); too slow on a CPU"
+        ),
+        Fit::No if vram >= offload_vram_gb(f) => {
+            format!("no: {vram:.0} GB VRAM needs {need_ram:.0} GB RAM to offload, {ram:.1} GB here")
+        }
+        Fit::No => format!(
+            "no: needs {need:.0} GB VRAM (or {min:.0} GB with {need_ram:.0} GB RAM, offloading), {vram:.0} GB here"
+        ),
     }
 }
 
@@ -421,5 +467,43 @@ mod tests {
         assert_eq!(fit(&machine(8_192, 16_384), sdxl), Fit::Fits);
         assert_eq!(fit(&machine(0, 16_384), &FAMILIES[0]), Fit::CpuOnly);
         assert_eq!(fit(&machine(0, 16_384), sdxl), Fit::No);
+    }
+
+    #[test]
+    fn every_verdict_agrees_with_the_numbers_it_prints() {
+        let (sd15, sdxl, flux8) = (&FAMILIES[0], &FAMILIES[1], &FAMILIES[4]);
+        // The machine: no GPU, "24 GB" of RAM (23.5 GiB reported). Offloading needs a
+        // GPU, so the 16 GB RAM figure does not make SDXL fit, and the line says why.
+        let cpu24 = machine(0, 24_064);
+        assert_eq!(
+            explain(&cpu24, sdxl),
+            "no: needs a GPU with 8 GB VRAM (or 5 GB with 16 GB RAM, offloading); too slow on a CPU"
+        );
+        assert_eq!(
+            explain(&cpu24, sd15),
+            "on the CPU only (slow): no GPU; 23.5 GB RAM of 8 needed"
+        );
+        assert_eq!(
+            explain(&machine(0, 4_096), sd15),
+            "no: on the CPU it needs 8 GB RAM, 4.0 GB here"
+        );
+        // A "12 GB" card (12282 MiB) with a "32 GB" machine (31.3 GiB): Flux fp8 fits,
+        // SD3.5 Large (20 GB) offloads — 31.3 GiB is a 32 GB machine.
+        let gpu12 = machine(12_282, 32_051);
+        assert_eq!(explain(&gpu12, flux8), "yes: needs 12 GB VRAM, 12 GB here");
+        assert_eq!(
+            explain(&gpu12, &FAMILIES[3]),
+            "with offloading (--lowvram; slower): 12 of 20 GB VRAM, 31.3 GB RAM of 32 needed"
+        );
+        // An 8 GB card: Flux fp8 could offload but 16 GB of RAM is too little; a 4 GB card is
+        // too small to offload at all.
+        assert_eq!(
+            explain(&machine(8_192, 16_384), flux8),
+            "no: 8 GB VRAM needs 32 GB RAM to offload, 16.0 GB here"
+        );
+        assert_eq!(
+            explain(&machine(4_096, 64_000), flux8),
+            "no: needs 12 GB VRAM (or 8 GB with 32 GB RAM, offloading), 4 GB here"
+        );
     }
 }

@@ -29,6 +29,7 @@ pub mod schemas;
 pub mod secret;
 pub mod settings;
 pub mod setup;
+pub mod show;
 pub mod signals;
 pub mod sys;
 pub mod timefmt;

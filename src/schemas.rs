@@ -13,9 +13,19 @@ pub fn all_schemas() -> Vec<(&'static str, Value)> {
         ("result", report::schema_of::<RunResult>()),
         ("submitted", report::schema_of::<Submitted>()),
         ("event", report::tagged_schema::<JobEvent>()),
-        ("server-message", report::tagged_schema::<report::commands::MonitorLine>()),
-        ("cloud-event", report::schema_of::<report::commands::CloudEventLine>()),
+        (
+            "server-message",
+            report::tagged_schema::<report::commands::MonitorLine>(),
+        ),
+        (
+            "cloud-event",
+            report::schema_of::<report::commands::CloudEventLine>(),
+        ),
         ("setup", report::schema_of::<crate::setup::SetupReport>()),
+        (
+            "report-page",
+            report::schema_of::<crate::batch::page::ReportWritten>(),
+        ),
         ("deps", report::schema_of::<crate::deps::DepsReport>()),
         ("batch-job", report::schema_of::<BatchJob>()),
         ("batch-summary", report::schema_of::<BatchSummary>()),

@@ -44,4 +44,3 @@ pub fn process_alive(pid: u32) -> bool {
         true
     }
 }
-

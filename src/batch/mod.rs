@@ -4,6 +4,7 @@
 
 pub mod grid;
 pub mod manifest;
+pub mod page;
 pub mod plan;
 pub mod planfile;
 pub mod run;

@@ -114,6 +114,33 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  comfyctl report outputs/batch-20261123-101500          # writes …/report.html
+  comfyctl report sweep -o sweep-report.html
+  comfyctl report sweep -o - > page.html                  # links as if saved in sweep/
+
+One self-contained file: thumbnails are inside it, and each links to its full image by a
+relative path, so the page works from file:// and the folder can be zipped and shared.
+A batch still running or resumed is fine: jobs without a line yet show as not finished.";
+
+/// `comfyctl report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The batch folder (it holds batch.json and batch.jsonl)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Write the page here (- for stdout) [default: DIR/report.html]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print one JSON object (path and counts) instead of the path
+    #[arg(long)]
+    pub json: bool,
 }
 
 const RUN_EXAMPLES: &str = "\

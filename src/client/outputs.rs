@@ -130,6 +130,17 @@ pub struct SavedFile {
     pub bytes: u64,
 }
 
+/// Names Windows keeps for devices, whatever the extension (`NUL.png` is the null device
+/// there): <https://learn.microsoft.com/windows/win32/fileio/naming-a-file>.
+const WINDOWS_DEVICES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "COM0", "COM1", "COM2", "COM3", "COM4",
+    "COM5", "COM6", "COM7", "COM8", "COM9", "COM¹", "COM²", "COM³", "LPT0", "LPT1", "LPT2", "LPT3",
+    "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT¹", "LPT²", "LPT³",
+];
+
+/// One path component, refused on every platform when it could escape the output directory
+/// or could not be stored (or would mean something else) on Windows, so a folder saved on
+/// Linux can be copied there and a Windows build behaves like this one.
 fn check_component(c: &str) -> Result<(), String> {
     if c == ".." {
         return Err("it climbs out with '..'".into());
@@ -139,6 +150,20 @@ fn check_component(c: &str) -> Result<(), String> {
     }
     if c.contains(':') {
         return Err("it contains ':' (a drive letter or stream name)".into());
+    }
+    if let Some(ch) = c.chars().find(|ch| "<>\"|?*".contains(*ch)) {
+        return Err(format!(
+            "it contains '{ch}', which Windows does not allow in a name"
+        ));
+    }
+    if c.ends_with('.') || c.ends_with(' ') {
+        // Windows drops them: `a.png.` would be saved as `a.png`, another file's name.
+        return Err("it ends with a dot or a space, which Windows drops".into());
+    }
+    // The device part is what precedes the first dot, trailing spaces ignored (`NUL .txt`).
+    let stem = c.split('.').next().unwrap_or(c).trim_end_matches(' ');
+    if WINDOWS_DEVICES.iter().any(|d| d.eq_ignore_ascii_case(stem)) {
+        return Err(format!("'{stem}' is a device name on Windows"));
     }
     Ok(())
 }
@@ -618,6 +643,59 @@ mod tests {
         assert_eq!(numbered("noext", 2), "noext-2");
     }
 
+    #[test]
+    fn names_windows_cannot_store_or_that_are_devices_there_are_refused_everywhere() {
+        for (name, says) in [
+            ("CON", "'CON' is a device name on Windows"),
+            ("nul.png", "'nul' is a device name on Windows"),
+            ("Aux.tar.gz", "'Aux' is a device name on Windows"),
+            ("PRN", "device name"),
+            ("COM1.png", "'COM1' is a device name"),
+            ("com9", "device name"),
+            ("COM¹.png", "device name"),
+            ("LPT1.webp", "'LPT1' is a device name"),
+            ("lpt9.mp4", "device name"),
+            ("NUL .txt", "'NUL' is a device name"),
+            ("CONOUT$", "device name"),
+            ("fox.png.", "ends with a dot or a space"),
+            ("fox.png ", "ends with a dot or a space"),
+            (
+                "fox.png:Zone.Identifier",
+                "':' (a drive letter or stream name)",
+            ),
+            ("a<b.png", "contains '<'"),
+            ("a>b.png", "contains '>'"),
+            ("say \"hi\".png", "contains '\"'"),
+            ("a|b.png", "contains '|'"),
+            ("what?.png", "contains '?'"),
+            ("star*.png", "contains '*'"),
+        ] {
+            let err = safe_filename(name).unwrap_err();
+            assert!(err.contains(says), "{name:?}: {err}");
+            // The same rule holds for every folder of a subfolder.
+            let sub = format!("ok/{name}/deeper");
+            assert!(safe_subfolder(&sub).is_err(), "{sub:?}");
+        }
+        // Names that only look like devices are fine.
+        for name in [
+            "CONSOLE.png",
+            "console",
+            "COM10.png",
+            "LPT.png",
+            "nul_00001_.png",
+            "my.CON.png",
+            "COM",
+            "a.b.c",
+            ".hidden",
+        ] {
+            assert_eq!(safe_filename(name), Ok(()), "{name:?}");
+        }
+        assert_eq!(
+            safe_subfolder("video/AUX_clips/con-tests"),
+            Ok(vec!["video".into(), "AUX_clips".into(), "con-tests".into()])
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn symlinked_subfolder_is_refused() {
@@ -628,6 +706,29 @@ mod tests {
             prepare_dir(d.path(), &["link".into()]),
             Err(ClientError::UnsafePath { .. })
         ));
+        assert!(
+            prepare_dir(d.path(), &["ok".into(), "deeper".into()])
+                .unwrap()
+                .ends_with("ok/deeper")
+        );
+    }
+
+    /// Windows: a directory symlink (or a junction, which std also reports as a symlink) in the
+    /// output directory is refused the same way. Creating a symlink needs Developer Mode or
+    /// the privilege; without it there is nothing to test.
+    #[cfg(windows)]
+    #[test]
+    fn symlinked_subfolder_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        match std::os::windows::fs::symlink_dir(outside.path(), d.path().join("link")) {
+            Ok(()) => assert!(matches!(
+                prepare_dir(d.path(), &["link".into()]),
+                Err(ClientError::UnsafePath { .. })
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+            Err(e) => panic!("{e}"),
+        }
         assert!(
             prepare_dir(d.path(), &["ok".into(), "deeper".into()])
                 .unwrap()

@@ -72,7 +72,9 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
         r.fix = Some(outcome.summary());
         return finish(ctx, args, r, Some(outcome));
     }
-    if !args.json && extras.embeddings.is_none() && !crate::workflow::schema::embeddings(&wf).is_empty()
+    if !args.json
+        && extras.embeddings.is_none()
+        && !crate::workflow::schema::embeddings(&wf).is_empty()
     {
         p.warn("embeddings were not checked (no server to ask)");
     }

@@ -3,7 +3,7 @@
 use crate::Context;
 use crate::cli::HwArgs;
 use crate::error::ExitStatus;
-use crate::hw::{self, FAMILIES, Fit, Machine};
+use crate::hw::{self, FAMILIES, Machine};
 use serde_json::{Value, json};
 
 /// Version of the `--json` object.
@@ -66,15 +66,6 @@ fn verdict(m: &Machine) -> String {
     }
 }
 
-fn fit_text(f: Fit, need: f64) -> String {
-    match f {
-        Fit::Fits => "yes".into(),
-        Fit::Offload => format!("with offloading (--lowvram; slower): wants {need:.0} GB VRAM"),
-        Fit::CpuOnly => "on the CPU only (slow)".into(),
-        Fit::No => format!("no: needs {need:.0} GB VRAM"),
-    }
-}
-
 /// Runs the command.
 pub fn run(ctx: &Context, args: &HwArgs) -> anyhow::Result<ExitStatus> {
     let dir = args
@@ -87,7 +78,8 @@ pub fn run(ctx: &Context, args: &HwArgs) -> anyhow::Result<ExitStatus> {
         .iter()
         .map(|f| {
             let fit = hw::fit(&m, f);
-            json!({"family": f.name, "fit": fit, "vram_gb": f.vram_gb, "ram_gb_offloaded": f.ram_gb})
+            json!({"family": f.name, "fit": fit, "vram_gb": f.vram_gb, "ram_gb_offloaded": f.ram_gb,
+                   "why": hw::explain(&m, f)})
         })
         .collect();
     let v = verdict(&m);
@@ -186,11 +178,7 @@ pub fn run(ctx: &Context, args: &HwArgs) -> anyhow::Result<ExitStatus> {
     let w = FAMILIES.iter().map(|f| f.name.len()).max().unwrap_or(10) + 2;
     p.data_line(&format!("{:w$}RUNS HERE", "MODEL FAMILY"))?;
     for f in FAMILIES {
-        p.data_line(&format!(
-            "{:w$}{}",
-            f.name,
-            fit_text(hw::fit(&m, f), f.vram_gb)
-        ))?;
+        p.data_line(&format!("{:w$}{}", f.name, hw::explain(&m, f)))?;
     }
     p.data_line("")?;
     p.data_line(&format!("Verdict: {v}"))?;

@@ -9,6 +9,7 @@ pub mod hw;
 pub mod logs;
 pub mod params;
 pub mod queue;
+pub mod report;
 pub mod run;
 pub mod setup;
 pub mod validate;
@@ -36,5 +37,6 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Setup(args) => setup::run(ctx, &args),
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => crate::cli::complete::run(&args),
+        Command::Report(args) => report::run(ctx, &args),
     }
 }

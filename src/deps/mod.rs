@@ -289,9 +289,9 @@ fn list_values(
                 .model_list
                 .iter()
                 .find(|m| m["filename"].as_str() == Some(s));
-            let url = hint.and_then(|h| h.url.clone()).or_else(|| {
-                listed.and_then(|m| m["url"].as_str().map(str::to_string))
-            });
+            let url = hint
+                .and_then(|h| h.url.clone())
+                .or_else(|| listed.and_then(|m| m["url"].as_str().map(str::to_string)));
             let folder = hint
                 .and_then(|h| h.directory.clone())
                 .unwrap_or_else(|| folder.to_string());

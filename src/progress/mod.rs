@@ -366,7 +366,6 @@ fn make_download_bar(p: &Printer, name: &str) -> Option<ProgressBar> {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -83,7 +83,6 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
     })
 }
 
-
 /// `error: …`, `Caused by: …` for each distinct cause, `hint: …`.
 pub fn report(printer: &Printer, err: &anyhow::Error) {
     let headline = err.to_string();

@@ -155,4 +155,3 @@ pub(super) fn log_tail(log: &Path, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
-

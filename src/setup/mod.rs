@@ -322,8 +322,9 @@ fn install_comfyui(
         return Ok(());
     }
     if !r.json {
-        r.printer
-            .info(&format!("installing ComfyUI into {ws} (this takes a while)…"));
+        r.printer.info(&format!(
+            "installing ComfyUI into {ws} (this takes a while)…"
+        ));
     }
     if let Some(parent) = workspace.parent() {
         std::fs::create_dir_all(parent)

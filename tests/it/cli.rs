@@ -68,6 +68,7 @@ fn help_matches_the_reviewed_snapshots() {
         "hw",
         "config",
         "completions",
+        "report",
     ] {
         commands.push(Some(c));
     }

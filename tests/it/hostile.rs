@@ -41,6 +41,7 @@ fn filler(cmd_path: &[String], arg: &clap::Arg, wf: &Path) -> Option<String> {
         "workflow" => wf.display().to_string(),
         "prompt_ids" | "prompt_id" => "00000000-0000-4000-8000-000000000000".into(),
         "shell" => "bash".into(),
+        "dir" => wf.parent().unwrap().display().to_string(),
         _ => panic!("no filler for required positional {id} of {cmd_path:?}: add one"),
     })
 }
