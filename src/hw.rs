@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// One GPU.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Gpu {
     /// `nvidia`, `amd` or `apple`.
     pub vendor: String,
@@ -23,7 +23,7 @@ pub struct Gpu {
 }
 
 /// The machine.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Machine {
     /// OS name and version.
     pub os: String,
@@ -239,7 +239,7 @@ pub fn probe(output_dir: &Path) -> Machine {
 }
 
 /// How well a family runs here.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fit {
     /// Runs on the GPU.

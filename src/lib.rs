@@ -18,6 +18,7 @@ pub mod error;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod health;
 pub mod hw;
 pub mod prepare;
 pub mod printer;

@@ -26,6 +26,34 @@ pub fn all_schemas() -> Vec<(&'static str, Value)> {
             "report-page",
             report::schema_of::<crate::batch::page::ReportWritten>(),
         ),
+        (
+            "params",
+            report::schema_of::<report::params::ParamsReport>(),
+        ),
+        (
+            "validation",
+            report::schema_of::<report::commands::ValidationReport>(),
+        ),
+        (
+            "queue",
+            report::schema_of::<report::commands::QueueReport>(),
+        ),
+        (
+            "cancel",
+            report::schema_of::<report::commands::CancelReport>(),
+        ),
+        ("hw", report::schema_of::<report::commands::HwReport>()),
+        (
+            "config",
+            report::schema_of::<report::commands::ConfigReport>(),
+        ),
+        ("job-log", report::schema_of::<report::logs::JobLog>()),
+        ("job-list", report::schema_of::<report::logs::JobList>()),
+        (
+            "server-log",
+            report::schema_of::<report::logs::ServerLogLine>(),
+        ),
+        ("health", report::schema_of::<crate::health::HealthReport>()),
         ("deps", report::schema_of::<crate::deps::DepsReport>()),
         ("batch-job", report::schema_of::<BatchJob>()),
         ("batch-summary", report::schema_of::<BatchSummary>()),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// One queued or running job.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueuedJob {
     /// The queue number (the server's ordering key; pending lists are not sorted by it).
     pub number: f64,

@@ -4,8 +4,8 @@ use crate::Context;
 use crate::cli::ConfigCommand;
 use crate::config;
 use crate::error::ExitStatus;
+use crate::report::commands::ConfigReport;
 use crate::secret::redact_url;
-use serde_json::json;
 
 /// Runs `config show` or `config path`.
 pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
@@ -29,33 +29,32 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
         ConfigCommand::Show { json } => {
             let s = ctx.settings(None, None)?;
             let exists = path.as_ref().is_some_and(|p| p.exists());
-            let headers: serde_json::Map<String, serde_json::Value> = s
-                .headers
-                .keys()
-                .map(|k| (k.clone(), json!("(redacted)")))
-                .collect();
-            let v = json!({
-                "schema_version": 1,
-                "config_file": path.as_ref().map(|p| p.display().to_string()),
-                "config_file_exists": exists,
-                "profile": s.profile,
-                "url": redact_url(&s.url).trim_end_matches('/'),
-                "url_source": s.url_source.to_string(),
-                "output_dir": s.output_dir.display().to_string(),
-                "output_dir_source": s.output_dir_source.to_string(),
-                "timeout_secs": s.timeout.map(|t| t.as_secs_f64()),
-                "timeout_source": s.timeout_source.to_string(),
-                "headers": headers,
-                "api_key": s.api_key.as_ref().map(|_| "(redacted)"),
-                "api_key_header": s.api_key.as_ref().map(|(h, _)| h.clone()),
-                "api_key_env": s.api_key_env,
-                "kind": s.kind.as_str(),
-                "kind_source": s.kind_source.to_string(),
-                "partner_key": s.partner_key.as_ref().map(|_| "(redacted)"),
-                "insecure": s.insecure,
-            });
+            let r = ConfigReport {
+                config_file: path.as_ref().map(|p| p.display().to_string()),
+                config_file_exists: exists,
+                profile: s.profile.clone(),
+                url: redact_url(&s.url).trim_end_matches('/').to_string(),
+                url_source: s.url_source.to_string(),
+                output_dir: s.output_dir.display().to_string(),
+                output_dir_source: s.output_dir_source.to_string(),
+                timeout_secs: s.timeout.map(|t| t.as_secs_f64()),
+                timeout_source: s.timeout_source.to_string(),
+                headers: s
+                    .headers
+                    .keys()
+                    .map(|k| (k.clone(), "(redacted)".to_string()))
+                    .collect(),
+                api_key: s.api_key.as_ref().map(|_| "(redacted)".into()),
+                api_key_header: s.api_key.as_ref().map(|(h, _)| h.clone()),
+                api_key_env: s.api_key_env.clone(),
+                kind: s.kind.as_str().into(),
+                kind_source: s.kind_source.to_string(),
+                partner_key: s.partner_key.as_ref().map(|_| "(redacted)".into()),
+                insecure: s.insecure,
+            };
+            let v = serde_json::to_value(&r)?;
             if *json {
-                ctx.printer.json_pretty(&v)?;
+                ctx.printer.report(&r, false)?;
             } else {
                 let line = |k: &str, val: String, src: Option<String>| {
                     let src = src

@@ -4,10 +4,8 @@ use crate::Context;
 use crate::cli::HwArgs;
 use crate::error::ExitStatus;
 use crate::hw::{self, FAMILIES, Machine};
+use crate::report::commands::{FamilyFit, HwReport};
 use serde_json::{Value, json};
-
-/// Version of the `--json` object.
-pub const SCHEMA_VERSION: u32 = 1;
 
 const TORCH_PROBE: &str = r#"
 import json
@@ -74,23 +72,27 @@ pub fn run(ctx: &Context, args: &HwArgs) -> anyhow::Result<ExitStatus> {
         .unwrap_or_else(|| std::path::PathBuf::from("."));
     let m = hw::probe(&dir);
     let torch = args.torch.then(torch_probe);
-    let families: Vec<Value> = FAMILIES
+    let families: Vec<FamilyFit> = FAMILIES
         .iter()
-        .map(|f| {
-            let fit = hw::fit(&m, f);
-            json!({"family": f.name, "fit": fit, "vram_gb": f.vram_gb, "ram_gb_offloaded": f.ram_gb,
-                   "why": hw::explain(&m, f)})
+        .map(|f| FamilyFit {
+            family: f.name.to_string(),
+            fit: hw::fit(&m, f),
+            vram_gb: f.vram_gb,
+            ram_gb_offloaded: f.ram_gb,
+            why: hw::explain(&m, f),
         })
         .collect();
     let v = verdict(&m);
     if args.json {
-        ctx.printer.json_pretty(&json!({
-            "schema_version": SCHEMA_VERSION,
-            "machine": m,
-            "families": families,
-            "torch": torch,
-            "verdict": v,
-        }))?;
+        ctx.printer.report(
+            &HwReport {
+                machine: m,
+                families,
+                torch,
+                verdict: v,
+            },
+            false,
+        )?;
         return Ok(ExitStatus::Success);
     }
     let p = &ctx.printer;

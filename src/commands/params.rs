@@ -4,33 +4,10 @@ use crate::Context;
 use crate::cli::ParamsArgs;
 use crate::error::ExitStatus;
 use crate::prepare;
+use crate::report::params::ParamsReport;
 use crate::workflow::Workflow;
-use crate::workflow::schema::{self, MODEL_FOLDERS, Param};
-use serde_json::{Value, json};
-
-/// Version of the `--json` object.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Parameters whose value is one of a list the server knows (models, samplers, files).
-const COMBO_PARAMS: &[&str] = &[
-    "sampler",
-    "scheduler",
-    "ckpt",
-    "unet",
-    "vae",
-    "clip",
-    "clip1",
-    "clip2",
-    "clip3",
-    "clip_vision",
-    "lora",
-    "controlnet",
-    "upscale_model",
-    "motion_model",
-    "image",
-    "mask",
-    "video",
-];
+use crate::workflow::schema;
+use serde_json::Value;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ParamsArgs) -> anyhow::Result<ExitStatus> {
@@ -48,112 +25,13 @@ pub fn run(ctx: &Context, args: &ParamsArgs) -> anyhow::Result<ExitStatus> {
         ctx.printer.json_pretty(&Value::Object(wf.nodes.clone()))?;
         return Ok(ExitStatus::Success);
     }
-    let params = schema::discover(wf);
-    let v = listing(wf, &params);
+    let listing = ParamsReport::new(wf, &schema::discover(wf));
     if args.json {
-        ctx.printer.json_pretty(&v)?;
+        ctx.printer.report(&listing, false)?;
         return Ok(ExitStatus::Success);
     }
-    print_table(ctx, wf, &v)?;
+    print_table(ctx, wf, &serde_json::to_value(&listing)?)?;
     Ok(ExitStatus::Success)
-}
-
-fn type_of(name: &str, v: &Value) -> &'static str {
-    if COMBO_PARAMS.contains(&name) {
-        return "COMBO";
-    }
-    match v {
-        Value::String(_) => "STRING",
-        Value::Bool(_) => "BOOLEAN",
-        Value::Number(n) if n.is_f64() => "FLOAT",
-        Value::Number(_) => "INT",
-        _ => "?",
-    }
-}
-
-fn value_at(wf: &Workflow, node: &str, input: &str) -> Value {
-    wf.nodes[node]["inputs"]
-        .get(input)
-        .cloned()
-        .unwrap_or(Value::Null)
-}
-
-/// The `--json` document.
-fn listing(wf: &Workflow, params: &[Param]) -> Value {
-    let node_json =
-        |id: &str| json!({"node": id, "class_type": wf.class_type(id), "title": wf.title(id)});
-    let ps: Vec<Value> = params
-        .iter()
-        .map(|p| {
-            let targets: Vec<Value> = p
-                .targets
-                .iter()
-                .map(|t| {
-                    let mut n = node_json(&t.node);
-                    n["input"] = json!(t.input);
-                    n["value"] = value_at(wf, &t.node, &t.input);
-                    n
-                })
-                .collect();
-            let first = targets
-                .first()
-                .map(|t| t["value"].clone())
-                .unwrap_or(Value::Null);
-            let same = targets.iter().all(|t| t["value"] == first);
-            json!({
-                "name": p.name,
-                "about": p.about,
-                "type": type_of(p.name, &first),
-                "value": if same { first } else { Value::Null },
-                "targets": targets,
-            })
-        })
-        .collect();
-    let hint_for = |name: &Value| {
-        wf.model_hints
-            .iter()
-            .find(|h| Some(h.name.as_str()) == name.as_str())
-    };
-    let mut models: Vec<Value> = params
-        .iter()
-        .filter_map(|p| {
-            MODEL_FOLDERS
-                .iter()
-                .find(|(n, _)| *n == p.name)
-                .map(|(_, f)| (p, *f))
-        })
-        .flat_map(|(p, folder)| {
-            p.targets.iter().map(move |t| {
-                let name = value_at(wf, &t.node, &t.input);
-                let url = hint_for(&name).and_then(|h| h.url.clone());
-                json!({"param": p.name, "folder": folder, "name": name,
-                       "node": t.node, "input": t.input, "url": url})
-            })
-        })
-        .collect();
-    // Models the editor workflow names that no friendly parameter covers (LoRA stacks in custom
-    // nodes, text encoders of unusual loaders, …).
-    for h in &wf.model_hints {
-        if !models
-            .iter()
-            .any(|m| m["name"].as_str() == Some(h.name.as_str()))
-        {
-            models.push(json!({"param": null, "folder": h.directory, "name": h.name,
-                               "node": h.node, "input": null, "url": h.url}));
-        }
-    }
-    let outputs: Vec<Value> = schema::output_nodes(wf)
-        .iter()
-        .map(|id| node_json(id))
-        .collect();
-    json!({
-        "schema_version": SCHEMA_VERSION,
-        "workflow": wf.source_name,
-        "params": ps,
-        "models": models,
-        "embeddings": schema::embeddings(wf),
-        "outputs": outputs,
-    })
 }
 
 fn short(v: &Value, max: usize) -> String {

@@ -5,10 +5,8 @@ use crate::cli::{CancelArgs, QueueAction, QueueArgs};
 use crate::client::Server;
 use crate::client::queue::{self, Cancelled};
 use crate::error::{ExitStatus, Failure};
+use crate::report::commands::{CancelOutcome, CancelReport, CancelResult, QueueReport};
 use serde_json::json;
-
-/// Version of the `--json` objects.
-pub const SCHEMA_VERSION: u32 = 1;
 
 fn server(ctx: &Context) -> anyhow::Result<Server> {
     let settings = ctx.settings(None, None)?;
@@ -24,10 +22,12 @@ pub fn run(ctx: &Context, args: &QueueArgs) -> anyhow::Result<ExitStatus> {
     let q = crate::signals::block_on(queue::fetch(&server))??;
     let p = &ctx.printer;
     if args.json {
-        p.json_pretty(
-            &json!({"schema_version": SCHEMA_VERSION, "server": server.display_url(),
-                               "running": q.running, "pending": q.pending}),
-        )?;
+        let r = QueueReport {
+            server: server.display_url(),
+            running: q.running,
+            pending: q.pending,
+        };
+        p.report(&r, false)?;
         return Ok(ExitStatus::Success);
     }
     if q.running.is_empty() && q.pending.is_empty() {
@@ -115,21 +115,42 @@ pub fn cancel(ctx: &Context, args: &CancelArgs) -> anyhow::Result<ExitStatus> {
                 if !args.json {
                     p.data_line(&line)?;
                 }
-                rows.push(json!({"prompt_id": id, "result": c}));
+                let (outcome, detail) = match &c {
+                    Cancelled::Interrupted => ("interrupted", None),
+                    Cancelled::Deleted => ("deleted", None),
+                    Cancelled::AlreadyFinished(s) => ("already_finished", Some(s.clone())),
+                    Cancelled::Unknown => ("unknown", None),
+                    Cancelled::LeftRunning(why) => ("left_running", Some(why.clone())),
+                };
+                rows.push(CancelResult {
+                    prompt_id: id,
+                    result: CancelOutcome {
+                        outcome: outcome.into(),
+                        detail,
+                    },
+                });
             }
             Err(e) => {
                 all = false;
                 if !args.json {
                     p.error(&format!("{id}: {e}"), &[], e.hint().as_deref());
                 }
-                rows.push(json!({"prompt_id": id, "result": {"outcome": "error", "detail": e.to_string()}}));
+                rows.push(CancelResult {
+                    prompt_id: id,
+                    result: CancelOutcome {
+                        outcome: "error".into(),
+                        detail: Some(e.to_string()),
+                    },
+                });
             }
         }
     }
     if args.json {
-        p.json_pretty(
-            &json!({"schema_version": SCHEMA_VERSION, "all_cancelled": all, "results": rows}),
-        )?;
+        let r = CancelReport {
+            all_cancelled: all,
+            results: rows,
+        };
+        p.report(&r, false)?;
     }
     Ok(if all {
         ExitStatus::Success

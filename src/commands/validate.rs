@@ -7,10 +7,7 @@ use crate::client::Server;
 use crate::client::object_info::DefsSource;
 use crate::error::ExitStatus;
 use crate::prepare;
-use serde_json::json;
-
-/// Version of the `--json` object.
-pub const SCHEMA_VERSION: u32 = 1;
+use crate::report::commands::{DefinitionsInfo, ValidationError, ValidationReport};
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
@@ -45,24 +42,35 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
         DefsSource::File(f) => f.display().to_string(),
     };
     if args.json {
-        let v = json!({
-            "schema_version": SCHEMA_VERSION,
-            "type": "validation",
-            "workflow": prepared.wf.source_name,
-            "valid": rejection.is_none(),
-            "definitions": {"source": match defs.source { DefsSource::File(_) => "file", DefsSource::Cache(_) => "cache", DefsSource::Server => "server" },
-                            "classes": defs.defs.len(), "comfyui_version": defs.version,
-                            "server": server.as_ref().map(Server::display_url)},
-            "outputs": report.valid_outputs,
-            "error": rejection.as_ref().map(|r| json!({"type": r.kind, "message": r.message, "details": r.details,
-                                                       "extra_info": r.extra_info, "node_errors": r.node_errors})),
-            "warnings": report.warnings,
-            "params": std::mem::take(&mut prepared.applied),
-        });
+        let v = ValidationReport {
+            workflow: prepared.wf.source_name.clone(),
+            valid: rejection.is_none(),
+            definitions: DefinitionsInfo {
+                source: match defs.source {
+                    DefsSource::File(_) => "file",
+                    DefsSource::Cache(_) => "cache",
+                    DefsSource::Server => "server",
+                }
+                .into(),
+                classes: defs.defs.len(),
+                comfyui_version: defs.version.clone(),
+                server: server.as_ref().map(Server::display_url),
+            },
+            outputs: report.valid_outputs.clone(),
+            error: rejection.as_ref().map(|r| ValidationError {
+                kind: r.kind.clone(),
+                message: r.message.clone(),
+                details: r.details.clone(),
+                extra_info: r.extra_info.clone(),
+                node_errors: r.node_errors.clone(),
+            }),
+            warnings: report.warnings.clone(),
+            params: std::mem::take(&mut prepared.applied),
+        };
         for w in &report.warnings {
             p.warn(w);
         }
-        p.json_pretty(&v)?;
+        p.report(&v, false)?;
     } else {
         for w in &report.warnings {
             p.warn(w);

@@ -4,6 +4,7 @@
 
 pub mod deps;
 pub mod error;
+pub mod logs;
 
 use crate::client::job::{JobOutcome, JobStatus};
 use crate::client::{ClientError, NodeErrorReport, Rejection};

@@ -199,3 +199,177 @@ pub struct CloudEventLine {
 impl Shape for CloudEventLine {
     const TYPE: &'static str = "event";
 }
+
+/// Where `validate` got the node definitions.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DefinitionsInfo {
+    /// `server`, `cache` or `file`.
+    pub source: String,
+    /// Node classes in them.
+    pub classes: usize,
+    /// The server's ComfyUI version, when known.
+    pub comfyui_version: Option<String>,
+    /// The server asked (credentials redacted).
+    pub server: Option<String>,
+}
+
+/// Why the server would reject the prompt (its shape).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ValidationError {
+    /// The server's error type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its message.
+    pub message: String,
+    /// Details.
+    pub details: String,
+    /// `extra_info`.
+    pub extra_info: Value,
+    /// Per-node errors, with the flag that set each bad value.
+    pub node_errors: Vec<crate::client::NodeErrorReport>,
+}
+
+/// What `validate --json` prints.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ValidationReport {
+    /// The workflow.
+    pub workflow: String,
+    /// The server would accept it.
+    pub valid: bool,
+    /// Where the node definitions came from.
+    pub definitions: DefinitionsInfo,
+    /// Output nodes that would run.
+    pub outputs: Vec<String>,
+    /// Why it would be rejected.
+    pub error: Option<ValidationError>,
+    /// What the server accepts but probably should not.
+    pub warnings: Vec<String>,
+    /// What the command line changed.
+    pub params: Vec<crate::workflow::params::Applied>,
+}
+
+impl Shape for ValidationReport {
+    const TYPE: &'static str = "validation";
+}
+
+/// What `queue --json` prints.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct QueueReport {
+    /// The server.
+    pub server: String,
+    /// Running now.
+    pub running: Vec<crate::client::queue::QueuedJob>,
+    /// Waiting, in the order they will run.
+    pub pending: Vec<crate::client::queue::QueuedJob>,
+}
+
+impl Shape for QueueReport {
+    const TYPE: &'static str = "queue";
+}
+
+/// What happened to one job `cancel` was given.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CancelOutcome {
+    /// `interrupted`, `deleted`, `already_finished`, `unknown`, `left_running` or `error`.
+    pub outcome: String,
+    /// The finished job's status, why it was left running, or the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// One job of `cancel`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CancelResult {
+    /// The prompt.
+    pub prompt_id: String,
+    /// What happened.
+    pub result: CancelOutcome,
+}
+
+/// What `cancel --json` prints.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CancelReport {
+    /// Every job was stopped.
+    pub all_cancelled: bool,
+    /// Per job.
+    pub results: Vec<CancelResult>,
+}
+
+impl Shape for CancelReport {
+    const TYPE: &'static str = "cancel";
+}
+
+/// One model family and whether it runs here.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FamilyFit {
+    /// The family.
+    pub family: String,
+    /// `fits`, `offload`, `cpu_only` or `no`.
+    pub fit: crate::hw::Fit,
+    /// VRAM it needs.
+    pub vram_gb: f64,
+    /// RAM it needs when offloaded.
+    pub ram_gb_offloaded: f64,
+    /// One line on what decided it.
+    pub why: String,
+}
+
+/// What `hw --json` prints.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HwReport {
+    /// The machine.
+    pub machine: crate::hw::Machine,
+    /// Each family.
+    pub families: Vec<FamilyFit>,
+    /// What PyTorch sees (`--torch`), as its probe printed it.
+    pub torch: Option<Value>,
+    /// One sentence on what to run where.
+    pub verdict: String,
+}
+
+impl Shape for HwReport {
+    const TYPE: &'static str = "hw";
+}
+
+/// What `config show --json` prints: each setting and where it came from, secrets redacted.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ConfigReport {
+    /// The config file.
+    pub config_file: Option<String>,
+    /// Whether it exists.
+    pub config_file_exists: bool,
+    /// The active profile.
+    pub profile: Option<String>,
+    /// The server (credentials redacted).
+    pub url: String,
+    /// Where it came from.
+    pub url_source: String,
+    /// The output directory.
+    pub output_dir: String,
+    /// Where it came from.
+    pub output_dir_source: String,
+    /// The whole-job timeout.
+    pub timeout_secs: Option<f64>,
+    /// Where it came from.
+    pub timeout_source: String,
+    /// Extra headers, values redacted.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// `(redacted)` when a key is set.
+    pub api_key: Option<String>,
+    /// The header that carries it.
+    pub api_key_header: Option<String>,
+    /// The variable it came from.
+    pub api_key_env: Option<String>,
+    /// `local` or `cloud`.
+    pub kind: String,
+    /// Where it came from.
+    pub kind_source: String,
+    /// `(redacted)` when a partner-node key is set.
+    pub partner_key: Option<String>,
+    /// TLS certificate checks are off.
+    pub insecure: bool,
+}
+
+impl Shape for ConfigReport {
+    const TYPE: &'static str = "config";
+}

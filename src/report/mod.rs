@@ -5,6 +5,8 @@
 
 pub mod commands;
 pub mod job;
+pub mod logs;
+pub mod params;
 
 pub use job::{
     Axis, BatchJob, BatchSummary, ErrorRecord, GridInfo, OutputRecord, PlannedJob, RunResult,
