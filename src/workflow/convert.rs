@@ -192,6 +192,8 @@ struct Converter<'g, 'a> {
     warnings: Vec<String>,
     unknown: BTreeMap<String, Vec<String>>,
     broken: Vec<String>,
+    /// Nodes, by class, saved with more widget values than the definition has widgets.
+    surplus: BTreeMap<String, Vec<String>>,
 }
 
 fn node_type(n: &Value) -> &str {
@@ -288,6 +290,7 @@ fn convert_inner(
         warnings: Vec::new(),
         unknown: BTreeMap::new(),
         broken: Vec::new(),
+        surplus: BTreeMap::new(),
     };
     let top = Graph::new(doc);
     let scope = Scope {
@@ -296,6 +299,12 @@ fn convert_inner(
         parent: None,
     };
     c.walk(&scope, 0);
+    for (class, nodes) in std::mem::take(&mut c.surplus) {
+        c.warnings.push(format!(
+            "{class} (node {}): saved with more widget values than this server's {class} has widgets (a newer version of the node?); the extra values are not sent, as the editor does not send them",
+            nodes.join(", ")
+        ));
+    }
     if !c.unknown.is_empty() && !lenient {
         let list: Vec<String> = c
             .unknown
@@ -868,22 +877,61 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
             Some(Value::Array(values)) => {
                 let mut i = 0;
                 map_widgets(specs, "", values, &mut i, &mut out);
-                // Players and preview widgets leave empty values at the end.
-                let rest_empty = values[i.min(values.len())..]
+                // Players and preview widgets leave empty values at the end. Others beyond the
+                // widgets this definition has were saved with a newer version of the node: the
+                // editor drops them too.
+                let surplus = values[i.min(values.len())..]
                     .iter()
-                    .all(|v| v.is_null() || v.as_str().is_some_and(str::is_empty));
-                if !rest_empty || i > values.len() {
-                    self.warnings.push(format!(
-                        "node {api_id} ({}): {} saved widget values, {} mapped to its inputs in order; check the result with --print-prompt",
-                        def.class,
-                        values.len(),
-                        out.len()
-                    ));
+                    .filter(|v| !(v.is_null() || v.as_str().is_some_and(str::is_empty)))
+                    .count();
+                if surplus > 0 {
+                    self.surplus
+                        .entry(def.class.clone())
+                        .or_default()
+                        .push(api_id.to_string());
                 }
             }
             _ => {}
         }
+        // A saved value this server's definition rejects: the workflow was saved for a newer
+        // server, or saved values fell onto other widgets. The editor sends it as saved, and so
+        // does comfyctl; the server's answer says the rest.
+        for spec in specs {
+            if let Some(v) = out.get(&spec.name)
+                && let Some(problem) = value_problem(&spec.kind, v)
+            {
+                self.warnings.push(format!(
+                    "node {api_id} ({}): {} = {v} {problem} for this server; sent as saved, as the editor does (saved for a newer server?)",
+                    def.class, spec.name
+                ));
+            }
+        }
         out
+    }
+}
+
+/// Why a saved widget value does not fit its declared type or range, if it does not.
+fn value_problem(kind: &InputKind, v: &Value) -> Option<String> {
+    let range = |x: f64, min: &Option<f64>, max: &Option<f64>| {
+        if min.is_some_and(|m| x < m) {
+            Some(format!("is below the minimum {}", min.unwrap_or_default()))
+        } else if max.is_some_and(|m| x > m) {
+            Some(format!("is above the maximum {}", max.unwrap_or_default()))
+        } else {
+            None
+        }
+    };
+    match kind {
+        InputKind::Int { min, max, .. } => match v.as_f64() {
+            Some(x) if x.fract() == 0.0 => range(x, min, max),
+            _ => Some("is not an INT".into()),
+        },
+        InputKind::Float { min, max, .. } => match v.as_f64() {
+            Some(x) => range(x, min, max),
+            None => Some("is not a FLOAT".into()),
+        },
+        InputKind::Boolean if !v.is_boolean() => Some("is not a BOOLEAN".into()),
+        _ => None,
     }
 }
 
@@ -1377,7 +1425,19 @@ mod tests {
         );
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(
-            c.warnings[0].contains("node 2 (SaveImage): 3 saved widget values"),
+            c.warnings[0].contains("SaveImage (node 2): saved with more widget values"),
+            "{:?}",
+            c.warnings
+        );
+        // A value this server's definition rejects is sent as saved, with a warning.
+        let doc = json!({
+            "nodes": [node(1, "EmptyLatentImage", json!([]), json!([]), json!(["auto", 512, 1]))],
+            "links": []
+        });
+        let c = conv(doc);
+        assert_eq!(c.workflow.nodes["1"]["inputs"]["width"], "auto");
+        assert!(
+            c.warnings.len() == 1 && c.warnings[0].contains("width = \"auto\" is not an INT"),
             "{:?}",
             c.warnings
         );
