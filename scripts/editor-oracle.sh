@@ -113,8 +113,15 @@ done
 echo "golden files in $golden, templates in $copies ($(du -sh "$golden" "$copies" | awk '{print $1}' | paste -sd' '))"
 if [ -n "$check" ]; then
   status=0
+  # The 1.45 editor's audio player URL ends in a random cache-buster (`&rand=0.68…`): the one
+  # part of a recording that changes from run to run.
   for f in "$golden"/*.jsonl; do
-    if ! cmp -s "$f" "tests/fixtures/editor-golden/$(basename "$f")"; then
+    if ! python3 - "$f" "tests/fixtures/editor-golden/$(basename "$f")" <<'PY'
+import re, sys
+read = lambda p: re.sub(r"rand=[0-9.e-]+", "rand=*", open(p, encoding="utf-8").read())
+sys.exit(0 if read(sys.argv[1]) == read(sys.argv[2]) else 1)
+PY
+    then
       echo "editor-oracle: $(basename "$f") differs from the committed golden file" >&2
       status=1
     fi

@@ -480,7 +480,7 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
                 }
                 // A value for an input this server's definition lacks (the workflow was saved
                 // with a newer node) has no widget to land on in the editor: not sent.
-                Ok(Source::Value(_)) if !declares(&specs, &name) => {
+                Ok(Source::Value(_)) if !declares(&def.class, &specs, &name) => {
                     self.warnings.push(format!(
                         "node {api_id} ({}): input '{name}' is not in this server's definition; its value is not sent",
                         def.class
@@ -966,17 +966,17 @@ fn instance_widget_value(instance: &Value, sub_inputs: &[(String, String)], name
 
 /// True when the node (as the editor lays it out) has an input of this name: declared, a
 /// dynamic combo's or autogrow's `INPUT.SUB`, or one of `CustomCombo`'s own widgets.
-fn declares(specs: &[InputSpec], name: &str) -> bool {
-    specs.iter().any(|s| {
-        s.name == name
-            || (matches!(
-                s.kind,
-                InputKind::DynamicCombo { .. } | InputKind::Autogrow { .. }
-            ) && name
-                .strip_prefix(s.name.as_str())
-                .is_some_and(|rest| rest.starts_with('.')))
-    }) || name == "index" && specs.iter().any(|s| s.name == "choice")
-        || name.starts_with("option") && specs.iter().any(|s| s.name == "choice")
+fn declares(class: &str, specs: &[InputSpec], name: &str) -> bool {
+    let sub_input = |s: &InputSpec| {
+        matches!(
+            s.kind,
+            InputKind::DynamicCombo { .. } | InputKind::Autogrow { .. }
+        ) && name
+            .strip_prefix(s.name.as_str())
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    let custom_combo = class == "CustomCombo" && (name == "index" || name.starts_with("option"));
+    custom_combo || specs.iter().any(|s| s.name == name || sub_input(s))
 }
 
 /// The inputs in the order the editor writes them: widget values in widget order (a dynamic

@@ -388,6 +388,35 @@ mod tests {
     }
 
     #[test]
+    fn the_editor_follows_the_server() {
+        let old = include_bytes!("../../tests/fixtures/real-comfyui-0.3.64/object_info.json");
+        let new = include_bytes!("../../tests/fixtures/real-comfyui-0.26.0/object_info.json");
+        let old = NodeDefs::from_slice(old).unwrap();
+        let new = NodeDefs::from_slice(new).unwrap();
+        assert_eq!(Editor::for_definitions(&old), Editor::Legacy);
+        assert_eq!(Editor::for_definitions(&new), Editor::Current);
+        assert_eq!(
+            Editor::for_frontend_version("1.27.10"),
+            Some(Editor::Legacy)
+        );
+        assert_eq!(
+            Editor::for_frontend_version("1.45.19"),
+            Some(Editor::Current)
+        );
+        assert_eq!(
+            Editor::for_frontend_version("v1.58.1"),
+            Some(Editor::Current)
+        );
+        assert_eq!(Editor::for_frontend_version("latest"), None);
+        // The 1.27 editor's audio player widget sits after the required inputs and sends "".
+        let load_audio = old.get("LoadAudio").unwrap();
+        let legacy = Editor::Legacy.inputs(load_audio);
+        let names: Vec<&str> = legacy.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["audio", "audioUI"]);
+        assert_eq!(Editor::Current.inputs(load_audio).len(), 1);
+    }
+
+    #[test]
     fn custom_combo_options_and_index() {
         let mut inputs = Map::new();
         inputs.insert("choice".into(), json!("b"));
