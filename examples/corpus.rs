@@ -4,6 +4,14 @@
 //!
 //! `cargo run --release --example corpus -- TEMPLATES_DIR OBJECT_INFO.json [--verbose] [--json]`
 //! (`scripts/corpus.sh` downloads the package and runs this.)
+//!
+//! With `--golden=FILE.jsonl` (from `scripts/editor-oracle.sh`) it compares each conversion with
+//! what the real editor sent instead, node by node, and lists every difference;
+//! `--candidate=FILE.jsonl` compares another converter's output (same shape) instead of ours.
+//! `--eligible` prints the names of the templates the editor oracle records.
+
+#[path = "../tests/it/common/editor_golden.rs"]
+mod editor_golden;
 
 use comfyctl::workflow::convert::{convert, is_ui_format};
 use comfyctl::workflow::nodedefs::{InputKind, NodeDefs};
@@ -61,6 +69,7 @@ fn main() {
         .find_map(|a| a.strip_prefix("--min-percent="))
         .and_then(|v| v.parse().ok());
     let json = args.iter().any(|a| a == "--json");
+    let list_eligible = args.iter().any(|a| a == "--eligible");
     let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let [dir, oi] = pos.as_slice() else {
         eprintln!(
@@ -71,6 +80,17 @@ fn main() {
     let oi: Value = serde_json::from_str(&std::fs::read_to_string(oi).expect("object_info"))
         .expect("object_info JSON");
     let defs = NodeDefs::from_value(&oi).expect("object_info");
+    if let Some(golden) = args.iter().find_map(|a| a.strip_prefix("--golden=")) {
+        let candidate = args.iter().find_map(|a| a.strip_prefix("--candidate="));
+        let ok = against_editor(
+            std::path::Path::new(dir.as_str()),
+            golden,
+            &defs,
+            verbose,
+            candidate,
+        );
+        std::process::exit(if ok { 0 } else { 1 });
+    }
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("templates dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -110,6 +130,14 @@ fn main() {
         }
         eligible += 1;
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if list_eligible {
+            // The editor-oracle set: templates built around paid API nodes (`api_*`) are left
+            // out, as in issue 20's figures.
+            if !name.starts_with("api_") {
+                println!("{name}");
+            }
+            continue;
+        }
         let t = Instant::now();
         let converted = convert(&doc, &name, &defs);
         let took = t.elapsed();
@@ -243,6 +271,9 @@ fn main() {
             );
         }
     }
+    if list_eligible {
+        return;
+    }
     let good = ok + ok_with_missing_files;
     let pct = if eligible > 0 {
         100.0 * good as f64 / eligible as f64
@@ -297,4 +328,175 @@ fn main() {
         eprintln!("FAIL: {pct:.1}% is below the floor of {min}%");
         std::process::exit(1);
     }
+}
+
+/// A converted prompt: node id → node.
+type Prompt = serde_json::Map<String, Value>;
+
+/// Compares every conversion with the editor's golden output; false when a template could not
+/// be converted.
+fn against_editor(
+    dir: &std::path::Path,
+    golden: &str,
+    defs: &NodeDefs,
+    verbose: bool,
+    candidate: Option<&str>,
+) -> bool {
+    use editor_golden::Kind;
+    let entries = editor_golden::read(std::path::Path::new(golden));
+    // Another converter's prompts, by template; an `error` line is a template it could not
+    // convert.
+    let others: Option<BTreeMap<String, Result<Prompt, String>>> = candidate.map(|path| {
+        std::fs::read_to_string(path)
+            .expect("candidate file")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("candidate line");
+                let name = v["template"].as_str().unwrap_or("").to_string();
+                let out = match v.get("output").and_then(Value::as_object) {
+                    Some(o) => Ok(o.clone()),
+                    None => Err(v["error"].as_str().unwrap_or("no output").to_string()),
+                };
+                (name, out)
+            })
+            .collect()
+    });
+    let mut candidate_failed = Vec::new();
+    let (mut equal, mut only_invalid, mut formatting_only) = (0, 0, 0);
+    let mut different: Vec<(String, Vec<editor_golden::Diff>)> = Vec::new();
+    let mut not_loaded = Vec::new();
+    let mut failed = Vec::new();
+    let mut took = std::time::Duration::ZERO;
+    let mut formatting = 0usize;
+    for g in &entries {
+        let path = dir.join(&g.template);
+        let text = std::fs::read_to_string(&path).expect("template");
+        let t = Instant::now();
+        let doc: Value = serde_json::from_str(&text).expect("template JSON");
+        let converted = convert(&doc, &g.template, defs);
+        took += t.elapsed();
+        let mut ours = match converted {
+            Ok(c) => {
+                if verbose {
+                    for w in &c.warnings {
+                        println!("  warning: {}: {w}", g.template);
+                    }
+                }
+                c.workflow.nodes
+            }
+            Err(e) => {
+                failed.push(format!("{}: {e}", g.template));
+                continue;
+            }
+        };
+        if let Some(others) = &others {
+            match others.get(&g.template) {
+                Some(Ok(o)) => ours = o.clone(),
+                Some(Err(e)) => {
+                    candidate_failed.push(format!("{}: {e}", g.template));
+                    continue;
+                }
+                None => {
+                    candidate_failed.push(format!("{}: not in the candidate file", g.template));
+                    continue;
+                }
+            }
+        }
+        let Some(output) = &g.output else {
+            not_loaded.push(format!(
+                "{}: {}",
+                g.template,
+                g.error.as_deref().unwrap_or("")
+            ));
+            continue;
+        };
+        let diffs = editor_golden::compare(&g.template, output, &ours, defs);
+        formatting += diffs.iter().filter(|d| d.kind == Kind::Formatting).count();
+        let real: Vec<_> = diffs
+            .iter()
+            .filter(|d| d.kind != Kind::Formatting)
+            .cloned()
+            .collect();
+        if real.is_empty() {
+            if diffs.is_empty() {
+                equal += 1;
+            } else {
+                formatting_only += 1;
+            }
+        } else if real.iter().all(|d| d.kind == Kind::EditorInvalid) {
+            only_invalid += 1;
+            different.push((g.template.clone(), real));
+        } else {
+            different.push((g.template.clone(), real));
+        }
+        if verbose {
+            for d in diffs.iter().filter(|d| d.kind == Kind::Formatting) {
+                println!("  formatting: {d}");
+            }
+        }
+    }
+    let n = entries.len();
+    let frontend = entries
+        .iter()
+        .find_map(|g| g.frontend.clone())
+        .unwrap_or_default();
+    let real_diff = different.len() - only_invalid + candidate_failed.len();
+    match candidate {
+        Some(c) => println!("{c} against editor {frontend}: {n} templates"),
+        None => println!("comfyctl against editor {frontend}: {n} templates"),
+    }
+    println!("equal to the editor:         {}", equal + formatting_only);
+    println!("  byte-identical inputs:     {equal}");
+    println!("  numbers written otherwise: {formatting_only} ({formatting} values)");
+    println!(
+        "differ only where the editor's value fails the server's declared type/range/options: {only_invalid}"
+    );
+    println!("different:                   {real_diff}");
+    println!("the editor cannot load:      {}", not_loaded.len());
+    println!(
+        "equal or editor invalid:     {}/{} = {:.1}%",
+        equal + formatting_only + only_invalid,
+        n - not_loaded.len(),
+        100.0 * (equal + formatting_only + only_invalid) as f64
+            / (n - not_loaded.len()).max(1) as f64
+    );
+    if candidate.is_none() {
+        println!(
+            "conversion time:             {:.2} ms per workflow (parse and convert)",
+            took.as_secs_f64() * 1000.0 / n.max(1) as f64
+        );
+    }
+    for (t, diffs) in &different {
+        println!("\n{t}:");
+        for d in diffs {
+            let tag = if d.kind == Kind::EditorInvalid {
+                "editor invalid"
+            } else {
+                "different"
+            };
+            println!(
+                "  {tag}: node {} ({}) {}: editor {} / ours {}{}",
+                d.node,
+                d.class,
+                d.input.as_deref().unwrap_or("(node)"),
+                d.editor,
+                d.ours,
+                d.why
+                    .as_ref()
+                    .map(|w| format!(" — editor's value {w}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    for l in &candidate_failed {
+        println!("\nthe candidate could not convert {l}");
+    }
+    for l in &not_loaded {
+        println!("\nthe editor cannot load {l}");
+    }
+    for f in &failed {
+        println!("\nFAIL: cannot convert {f}");
+    }
+    failed.is_empty()
 }

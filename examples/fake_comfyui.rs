@@ -11,7 +11,8 @@
 //! prompt answers, truncated downloads and dropped sockets; unique output bytes) and
 //! --served-log FILE (queued prompt ids and output checksums), for scripts/soak.sh,
 //! --cloud KEY (imitate Comfy Cloud: /api routes, X-API-Key, signed-URL redirects to a second
-//! host, a broadcast WebSocket).
+//! host, a broadcast WebSocket), --front-end-root DIR (serve the editor from a
+//! `comfyui-frontend-package` static folder: scripts/editor-oracle.sh).
 
 #[path = "../tests/it/common/fake_server.rs"]
 mod fake_server;
@@ -26,7 +27,7 @@ fn main() {
         ..Default::default()
     };
     let mut args = std::env::args().skip(1);
-    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--progress-burst N] [--preview-burst N] [--chaos RATE] [--served-log FILE] [--cloud KEY]";
+    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--progress-burst N] [--preview-burst N] [--chaos RATE] [--served-log FILE] [--cloud KEY] [--front-end-root DIR]";
     let usage = || -> ! {
         eprintln!("{USAGE}");
         std::process::exit(2)
@@ -77,6 +78,7 @@ fn main() {
                     ..Default::default()
                 })
             }
+            "--front-end-root" => opts.front_end_root = Some(val().into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return;

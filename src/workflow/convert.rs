@@ -13,7 +13,8 @@
 //!   same execution ids the editor uses, so errors point back at the editor's node;
 //! - legacy group nodes (`extra.groupNodes`) are expanded the same way.
 
-use super::nodedefs::{InputKind, NodeDef, NodeDefs};
+use super::frontend::{self, Editor};
+use super::nodedefs::{InputKind, InputSpec, NodeDef, NodeDefs};
 use super::{Workflow, WorkflowError};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -184,12 +185,15 @@ struct Graphs<'a> {
 
 struct Converter<'g, 'a> {
     defs: &'g NodeDefs,
+    editor: Editor,
     graphs: &'g Graphs<'a>,
     out: Map<String, Value>,
     hints: Vec<ModelHint>,
     warnings: Vec<String>,
     unknown: BTreeMap<String, Vec<String>>,
     broken: Vec<String>,
+    /// Nodes, by class, saved with more widget values than the definition has widgets.
+    surplus: BTreeMap<String, Vec<String>>,
 }
 
 fn node_type(n: &Value) -> &str {
@@ -228,10 +232,22 @@ fn group_name(t: &str) -> Option<&str> {
         .or_else(|| t.strip_prefix("workflow/"))
 }
 
-/// Converts an editor workflow with the server's definitions. Unknown node types are all
-/// reported together; links that point nowhere name the node.
+/// Converts an editor workflow with the server's definitions, as the editor that server
+/// ships would ([`Editor::for_definitions`]). Unknown node types are all reported together;
+/// links that point nowhere name the node.
 pub fn convert(ui: &Value, source_name: &str, defs: &NodeDefs) -> Result<Converted, WorkflowError> {
-    convert_inner(ui, source_name, defs, false).map(|(c, _)| c)
+    convert_as(ui, source_name, defs, Editor::for_definitions(defs))
+}
+
+/// [`convert`] as a given editor's Queue button would (when the server's editor version is
+/// known: [`Editor::for_frontend_version`]).
+pub fn convert_as(
+    ui: &Value,
+    source_name: &str,
+    defs: &NodeDefs,
+    editor: Editor,
+) -> Result<Converted, WorkflowError> {
+    convert_inner(ui, source_name, defs, editor, false).map(|(c, _)| c)
 }
 
 /// Converts what can be converted, leaving out nodes of unknown types (for `deps`, which reports
@@ -241,18 +257,25 @@ pub fn convert_lenient(
     source_name: &str,
     defs: &NodeDefs,
 ) -> Result<(Converted, BTreeMap<String, Vec<String>>), WorkflowError> {
-    convert_inner(ui, source_name, defs, true)
+    convert_inner(ui, source_name, defs, Editor::for_definitions(defs), true)
 }
 
 fn convert_inner(
     ui: &Value,
     source_name: &str,
     defs: &NodeDefs,
+    editor: Editor,
     lenient: bool,
 ) -> Result<(Converted, BTreeMap<String, Vec<String>>), WorkflowError> {
+    // The editor renumbers clashing subgraph node ids on load; the prompt uses its ids.
+    let normalized = editor
+        .renumbers_subgraph_nodes()
+        .then(|| frontend::normalize_subgraph_ids(ui))
+        .flatten();
+    let doc = normalized.as_ref().unwrap_or(ui);
     let mut subgraphs = HashMap::new();
-    collect_subgraphs(ui, &mut subgraphs);
-    let groups = ui
+    collect_subgraphs(doc, &mut subgraphs);
+    let groups = doc
         .pointer("/extra/groupNodes")
         .and_then(Value::as_object)
         .map(|g| g.iter().map(|(k, v)| (k.clone(), group_graph(v))).collect())
@@ -260,20 +283,28 @@ fn convert_inner(
     let graphs = Graphs { subgraphs, groups };
     let mut c = Converter {
         defs,
+        editor,
         graphs: &graphs,
         out: Map::new(),
         hints: Vec::new(),
         warnings: Vec::new(),
         unknown: BTreeMap::new(),
         broken: Vec::new(),
+        surplus: BTreeMap::new(),
     };
-    let top = Graph::new(ui);
+    let top = Graph::new(doc);
     let scope = Scope {
         graph: &top,
         prefix: String::new(),
         parent: None,
     };
     c.walk(&scope, 0);
+    for (class, nodes) in std::mem::take(&mut c.surplus) {
+        c.warnings.push(format!(
+            "{class} (node {}): saved with more widget values than this server's {class} has widgets (a newer version of the node?); the extra values are not sent, as the editor does not send them",
+            nodes.join(", ")
+        ));
+    }
     if !c.unknown.is_empty() && !lenient {
         let list: Vec<String> = c
             .unknown
@@ -385,11 +416,15 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
             return;
         }
         for &node in &scope.graph.nodes {
+            let t = node_type(node);
             let m = mode(node);
-            if m == 2 || m == 4 {
+            // The editor may still send the inner nodes of a muted or bypassed subgraph (by
+            // their own modes); links through it are muted or bypassed all the same.
+            let walked =
+                self.editor.walks_muted_subgraph(depth) && self.graphs.subgraphs.contains_key(t);
+            if (m == 2 || m == 4) && !walked {
                 continue;
             }
-            let t = node_type(node);
             if VIRTUAL.contains(&t) {
                 continue;
             }
@@ -425,7 +460,9 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
     }
 
     fn emit(&mut self, scope: &Scope<'_, 'a>, node: &'a Value, def: &NodeDef, api_id: &str) {
-        let mut inputs = self.widgets(node, def, api_id, &scope.prefix);
+        let specs = self.editor.inputs(def);
+        let mut inputs = self.widgets(node, def, &specs, api_id);
+        let mut links = Vec::new();
         for i in node
             .get("inputs")
             .and_then(Value::as_array)
@@ -438,7 +475,16 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
             let name = input_name(i).to_string();
             match self.resolve(scope, link, 0) {
                 Ok(Source::Node(src, slot)) => {
+                    links.push(name.clone());
                     inputs.insert(name, json!([src, slot]));
+                }
+                // A value for an input this server's definition lacks (the workflow was saved
+                // with a newer node) has no widget to land on in the editor: not sent.
+                Ok(Source::Value(_)) if !declares(&def.class, &specs, &name) => {
+                    self.warnings.push(format!(
+                        "node {api_id} ({}): input '{name}' is not in this server's definition; its value is not sent",
+                        def.class
+                    ));
                 }
                 Ok(Source::Value(v)) => {
                     inputs.insert(name, v);
@@ -452,17 +498,16 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
             }
         }
         // Widgets the saved workflow predates get the defaults the editor would give them.
-        fill_defaults(&def.inputs, "", &mut inputs);
-        // The editor saves 8.0 as 8; keep floats floats so `-p cfg=7.5` types right.
-        for spec in &def.inputs {
-            if matches!(spec.kind, InputKind::Float { .. })
-                && let Some(v) = inputs.get_mut(&spec.name)
-                && let Some(i) = v.as_i64()
-                && v.is_i64()
-            {
-                *v = json!(i as f64);
+        fill_defaults(&specs, "", &mut inputs);
+        for spec in specs.iter() {
+            if let Some(v) = self.editor.serialized_widget_value(&def.class, spec) {
+                inputs.insert(spec.name.clone(), v);
             }
         }
+        if def.class == "CustomCombo" {
+            frontend::custom_combo_index(&mut inputs);
+        }
+        let inputs = order_like_editor(&specs, inputs, &links);
         let title = title_of(node)
             .map(str::to_string)
             .or_else(|| def.display_name.clone())
@@ -520,7 +565,7 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
             let api_id = format!("{prefix}{index}");
             let mut inputs = Map::new();
             // Widgets: the group node's own values, in inner node order, else the stored ones.
-            let stored = self.widgets(inner, def, &api_id, &prefix);
+            let stored = self.widgets(inner, def, &self.editor.inputs(def), &api_id);
             let mut i = 0;
             let mut own = Map::new();
             map_widgets(&def.inputs, "", &values[taken..], &mut i, &mut own);
@@ -575,6 +620,20 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
 
     /// Follows a link to the API node output (or literal) that feeds it.
     fn resolve(&self, scope: &Scope<'_, 'a>, link_id: i64, depth: usize) -> Result<Source, String> {
+        self.resolve_from(scope, link_id, depth, false)
+    }
+
+    /// [`Self::resolve`], knowing whether the link was reached through a Reroute or a bypassed
+    /// node: a PrimitiveNode's value reaches only the widgets it is linked to directly (the
+    /// editor copies it onto its link targets before sending, and a Reroute has no widget), so
+    /// one found further up leaves the input to its own widget value.
+    fn resolve_from(
+        &self,
+        scope: &Scope<'_, 'a>,
+        link_id: i64,
+        depth: usize,
+        indirect: bool,
+    ) -> Result<Source, String> {
         if depth > 256 {
             return Err("links form a cycle through reroute or bypassed nodes".into());
         }
@@ -603,7 +662,7 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
                         .find(|i| i.get("name").and_then(Value::as_str) == Some(name.as_str()))
                 });
             return match outer.and_then(|i| i.get("link")).and_then(as_i64) {
-                Some(l) => self.resolve(parent, l, depth + 1),
+                Some(l) => self.resolve_from(parent, l, depth + 1, indirect),
                 None => Ok(
                     match instance_widget_value(instance, &scope.graph.inputs, &name) {
                         Source::None => self.promoted_value(scope, link.origin_slot),
@@ -627,10 +686,11 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
         match t {
             "Reroute" | "Reroute (rgthree)" => {
                 return match first_link(node) {
-                    Some(l) => self.resolve(scope, l, depth + 1),
+                    Some(l) => self.resolve_from(scope, l, depth + 1, true),
                     None => Ok(Source::None),
                 };
             }
+            "PrimitiveNode" if indirect => return Ok(Source::None),
             "PrimitiveNode" => {
                 return Ok(node
                     .get("widgets_values")
@@ -778,7 +838,7 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
             .copied()
             .or_else(|| inputs.iter().copied().find(|i| fits(i)));
         match pick.and_then(|i| i.get("link")).and_then(as_i64) {
-            Some(l) => self.resolve(scope, l, depth + 1),
+            Some(l) => self.resolve_from(scope, l, depth + 1, true),
             None => Ok(Source::None),
         }
     }
@@ -788,10 +848,19 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
         &mut self,
         node: &Value,
         def: &NodeDef,
+        specs: &[InputSpec],
         api_id: &str,
-        _prefix: &str,
     ) -> Map<String, Value> {
         let mut out = Map::new();
+        // Extension widgets the editor does not save take no saved value.
+        let unsaved = |s: &InputSpec| self.editor.is_unsaved_widget(&def.class, &s.name);
+        let saved_only: Vec<InputSpec>;
+        let specs = if specs.iter().any(unsaved) {
+            saved_only = specs.iter().filter(|s| !unsaved(s)).cloned().collect();
+            saved_only.as_slice()
+        } else {
+            specs
+        };
         match node.get("widgets_values") {
             Some(Value::Object(o)) => {
                 for (k, v) in o {
@@ -800,25 +869,69 @@ impl<'g, 'a: 'g> Converter<'g, 'a> {
                     }
                 }
             }
+            Some(Value::Array(values)) if def.class == "CustomCombo" => {
+                let mut i = 0;
+                map_widgets(specs, "", values, &mut i, &mut out);
+                frontend::custom_combo_inputs(values, &mut out);
+            }
             Some(Value::Array(values)) => {
                 let mut i = 0;
-                map_widgets(&def.inputs, "", values, &mut i, &mut out);
-                // Players and preview widgets leave empty values at the end.
-                let rest_empty = values[i.min(values.len())..]
+                map_widgets(specs, "", values, &mut i, &mut out);
+                // Players and preview widgets leave empty values at the end. Others beyond the
+                // widgets this definition has were saved with a newer version of the node: the
+                // editor drops them too.
+                let surplus = values[i.min(values.len())..]
                     .iter()
-                    .all(|v| v.is_null() || v.as_str().is_some_and(str::is_empty));
-                if !rest_empty || i > values.len() {
-                    self.warnings.push(format!(
-                        "node {api_id} ({}): {} saved widget values, {} mapped to its inputs in order; check the result with --print-prompt",
-                        def.class,
-                        values.len(),
-                        out.len()
-                    ));
+                    .filter(|v| !(v.is_null() || v.as_str().is_some_and(str::is_empty)))
+                    .count();
+                if surplus > 0 {
+                    self.surplus
+                        .entry(def.class.clone())
+                        .or_default()
+                        .push(api_id.to_string());
                 }
             }
             _ => {}
         }
+        // A saved value this server's definition rejects: the workflow was saved for a newer
+        // server, or saved values fell onto other widgets. The editor sends it as saved, and so
+        // does comfyctl; the server's answer says the rest.
+        for spec in specs {
+            if let Some(v) = out.get(&spec.name)
+                && let Some(problem) = value_problem(&spec.kind, v)
+            {
+                self.warnings.push(format!(
+                    "node {api_id} ({}): {} = {v} {problem} for this server; sent as saved, as the editor does (saved for a newer server?)",
+                    def.class, spec.name
+                ));
+            }
+        }
         out
+    }
+}
+
+/// Why a saved widget value does not fit its declared type or range, if it does not.
+fn value_problem(kind: &InputKind, v: &Value) -> Option<String> {
+    let range = |x: f64, min: &Option<f64>, max: &Option<f64>| {
+        if min.is_some_and(|m| x < m) {
+            Some(format!("is below the minimum {}", min.unwrap_or_default()))
+        } else if max.is_some_and(|m| x > m) {
+            Some(format!("is above the maximum {}", max.unwrap_or_default()))
+        } else {
+            None
+        }
+    };
+    match kind {
+        InputKind::Int { min, max, .. } => match v.as_f64() {
+            Some(x) if x.fract() == 0.0 => range(x, min, max),
+            _ => Some("is not an INT".into()),
+        },
+        InputKind::Float { min, max, .. } => match v.as_f64() {
+            Some(x) => range(x, min, max),
+            None => Some("is not a FLOAT".into()),
+        },
+        InputKind::Boolean if !v.is_boolean() => Some("is not a BOOLEAN".into()),
+        _ => None,
     }
 }
 
@@ -851,6 +964,68 @@ fn instance_widget_value(instance: &Value, sub_inputs: &[(String, String)], name
         .unwrap_or(Source::None)
 }
 
+/// True when the node (as the editor lays it out) has an input of this name: declared, a
+/// dynamic combo's or autogrow's `INPUT.SUB`, or one of `CustomCombo`'s own widgets.
+fn declares(class: &str, specs: &[InputSpec], name: &str) -> bool {
+    let sub_input = |s: &InputSpec| {
+        matches!(
+            s.kind,
+            InputKind::DynamicCombo { .. } | InputKind::Autogrow { .. }
+        ) && name
+            .strip_prefix(s.name.as_str())
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    let custom_combo = class == "CustomCombo" && (name == "index" || name.starts_with("option"));
+    custom_combo || specs.iter().any(|s| s.name == name || sub_input(s))
+}
+
+/// The inputs in the order the editor writes them: widget values in widget order (a dynamic
+/// combo's own inputs right after it), then the rest (links) as they came; values as the
+/// editor posts them ([`frontend::posted`]).
+fn order_like_editor(
+    specs: &[InputSpec],
+    mut inputs: Map<String, Value>,
+    links: &[String],
+) -> Map<String, Value> {
+    fn widget_names(
+        specs: &[InputSpec],
+        prefix: &str,
+        inputs: &Map<String, Value>,
+        out: &mut Vec<String>,
+    ) {
+        for spec in specs {
+            if spec.force_input || !spec.kind.is_widget() {
+                continue;
+            }
+            let name = format!("{prefix}{}", spec.name);
+            if let InputKind::DynamicCombo { options } = &spec.kind {
+                let chosen = inputs.get(&name).and_then(Value::as_str);
+                out.push(name.clone());
+                if let Some((_, sub)) = options.iter().find(|(k, _)| Some(k.as_str()) == chosen) {
+                    widget_names(sub, &format!("{name}."), inputs, out);
+                }
+                continue;
+            }
+            out.push(name);
+        }
+    }
+    let mut order = Vec::new();
+    widget_names(specs, "", &inputs, &mut order);
+    let mut out = Map::new();
+    for name in order {
+        if let Some(v) = inputs.shift_remove(&name) {
+            out.insert(name, v);
+        }
+    }
+    out.extend(inputs);
+    for (k, v) in out.iter_mut() {
+        if !links.contains(k) {
+            *v = frontend::posted(v.take());
+        }
+    }
+    out
+}
+
 fn first_link(n: &Value) -> Option<i64> {
     n.get("inputs")?
         .as_array()?
@@ -874,11 +1049,7 @@ fn target_name<'v>(inner: &'v Value, def: &'v NodeDef, slot: usize) -> Option<&'
         })
 }
 
-fn fill_defaults(
-    specs: &[super::nodedefs::InputSpec],
-    prefix: &str,
-    inputs: &mut Map<String, Value>,
-) {
+fn fill_defaults(specs: &[InputSpec], prefix: &str, inputs: &mut Map<String, Value>) {
     for spec in specs {
         if spec.force_input || !spec.kind.is_widget() {
             continue;
@@ -926,7 +1097,7 @@ fn is_button_value(v: Option<&Value>) -> bool {
 /// then the control value after a seed-like widget, the upload button's value after an upload
 /// combo, and a V3 dynamic combo's chosen inputs right after it (named `INPUT.SUB`).
 fn map_widgets(
-    specs: &[super::nodedefs::InputSpec],
+    specs: &[InputSpec],
     prefix: &str,
     values: &[Value],
     i: &mut usize,
@@ -988,7 +1159,8 @@ mod tests {
     }
 
     /// Checkpoint → two encoders → KSampler → decode → save, with the seed control value and
-    /// a converted (linked) widget fed by a PrimitiveNode through a Reroute chain.
+    /// a converted (linked) widget fed by a PrimitiveNode through a Reroute chain (which the
+    /// editor does not follow for values).
     fn basic() -> Value {
         json!({
             "nodes": [
@@ -1027,10 +1199,25 @@ mod tests {
         let ks = &p["3"]["inputs"];
         assert_eq!(ks["seed"], 42, "the saved seed, not a fresh one");
         assert_eq!(
-            ks["steps"], 12,
-            "the primitive's value, through two reroutes"
+            ks["steps"], 20,
+            "a primitive behind reroutes does not reach the widget (editors 1.27.10 and 1.58.1)"
         );
-        assert_eq!(ks["cfg"], 8.0, "a float stays a float");
+        assert_eq!(
+            ks["cfg"].to_string(),
+            "8",
+            "numbers written as the editor writes them"
+        );
+        let mut direct = basic();
+        for l in direct["links"].as_array_mut().unwrap() {
+            if l[0] == 21 {
+                *l = json!([21, 30, 0, 3, 4, "INT"]);
+            }
+        }
+        assert_eq!(
+            conv(direct).workflow.nodes["3"]["inputs"]["steps"],
+            12,
+            "linked directly, the primitive's value is copied onto the widget"
+        );
         assert_eq!(ks["sampler_name"], "euler");
         assert_eq!(ks["scheduler"], "normal");
         assert_eq!(ks["denoise"], 1.0);
@@ -1238,7 +1425,19 @@ mod tests {
         );
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(
-            c.warnings[0].contains("node 2 (SaveImage): 3 saved widget values"),
+            c.warnings[0].contains("SaveImage (node 2): saved with more widget values"),
+            "{:?}",
+            c.warnings
+        );
+        // A value this server's definition rejects is sent as saved, with a warning.
+        let doc = json!({
+            "nodes": [node(1, "EmptyLatentImage", json!([]), json!([]), json!(["auto", 512, 1]))],
+            "links": []
+        });
+        let c = conv(doc);
+        assert_eq!(c.workflow.nodes["1"]["inputs"]["width"], "auto");
+        assert!(
+            c.warnings.len() == 1 && c.warnings[0].contains("width = \"auto\" is not an INT"),
             "{:?}",
             c.warnings
         );

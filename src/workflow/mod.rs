@@ -2,6 +2,7 @@
 //! Never sees clap types, so it is tested directly.
 
 pub mod convert;
+pub mod frontend;
 pub mod inject;
 pub mod nodedefs;
 pub mod params;

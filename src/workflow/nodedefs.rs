@@ -152,6 +152,7 @@ impl NodeDef {
 #[derive(Debug, Clone, Default)]
 pub struct NodeDefs {
     defs: BTreeMap<String, Entry>,
+    v3: std::sync::OnceLock<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,7 +191,10 @@ impl NodeDefs {
                 )
             })
             .collect();
-        Ok(NodeDefs { defs })
+        Ok(NodeDefs {
+            defs,
+            v3: Default::default(),
+        })
     }
 
     /// Reads a `/object_info` body from bytes, parsing each class only when it is looked up.
@@ -214,7 +218,32 @@ impl NodeDefs {
                 )
             })
             .collect();
-        Ok(NodeDefs { defs })
+        Ok(NodeDefs {
+            defs,
+            v3: Default::default(),
+        })
+    }
+
+    /// Some class declares a V3 dynamic input (dynamic combo or autogrow): the server is of
+    /// the generation that ships the newer editors (see `frontend::Editor`). Looks at the raw
+    /// text once, without parsing every class.
+    pub fn uses_v3_dynamic_inputs(&self) -> bool {
+        *self.v3.get_or_init(|| {
+            self.defs.values().any(|e| match &e.raw {
+                Some(raw) => {
+                    let t = raw.get();
+                    t.contains("COMFY_DYNAMICCOMBO_V3") || t.contains("COMFY_AUTOGROW_V3")
+                }
+                None => e.parsed.get().and_then(Option::as_ref).is_some_and(|d| {
+                    d.inputs.iter().any(|i| {
+                        matches!(
+                            i.kind,
+                            InputKind::DynamicCombo { .. } | InputKind::Autogrow { .. }
+                        )
+                    })
+                }),
+            })
+        })
     }
 
     /// The class named `class`.

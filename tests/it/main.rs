@@ -6,6 +6,7 @@ mod cloud;
 mod common;
 mod convert;
 mod deps;
+mod editor_golden;
 mod health;
 mod hostile;
 mod hw;

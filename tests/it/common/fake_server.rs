@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Notify, mpsc};
 
+#[path = "frontend_routes.rs"]
+mod frontend_routes;
+
 const OBJECT_INFO_NEW: &[u8] =
     include_bytes!("../../fixtures/real-comfyui-0.26.0/object_info.json");
 const OBJECT_INFO_OLD: &[u8] =
@@ -280,6 +283,9 @@ pub struct FakeOptions {
     pub port: u16,
     /// Behave like Comfy Cloud (protocol §5) instead of a local server.
     pub cloud: Option<CloudOptions>,
+    /// Serve the editor from this `comfyui-frontend-package` static folder, with the routes it
+    /// needs to start (`--front-end-root`, as ComfyUI has).
+    pub front_end_root: Option<std::path::PathBuf>,
 }
 
 impl Default for FakeOptions {
@@ -290,6 +296,7 @@ impl Default for FakeOptions {
             faults: Faults::default(),
             port: 0,
             cloud: None,
+            front_end_root: None,
         }
     }
 }
@@ -618,6 +625,10 @@ pub async fn serve(
             log_request,
         ))
         .with_state(shared.clone());
+    let app = match opts.front_end_root {
+        Some(root) => app.merge(frontend_routes::router(root)),
+        None => app,
+    };
     {
         // Signed URLs and model mirrors point at another host: 127.0.0.2 where the OS allows it.
         let storage = match tokio::net::TcpListener::bind(("127.0.0.2", 0)).await {

@@ -1,5 +1,6 @@
 //! Shared test helpers: the fake server and a hermetic command builder.
 
+pub mod editor_golden;
 pub mod fake_server;
 pub mod tls;
 
