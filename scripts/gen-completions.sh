@@ -20,3 +20,4 @@ for c in run params validate convert deps watch queue cancel health logs hw conf
   "$bin" "$c" --help > "tests/snapshots/help/$c.txt"
 done
 echo "tests/snapshots/help/ regenerated"
+cargo run --quiet --example gen_schemas

@@ -124,6 +124,21 @@ impl Context {
         )
     }
 
+    /// Reads a workflow (converting an editor one with `defs`) and applies the command line's
+    /// parameters; the definitions loaded on the way stay in the returned provider.
+    pub fn load_workflow(
+        &self,
+        path: &std::path::Path,
+        params: &cli::ParamArgs,
+        defs: &cli::DefsArgs,
+        embed: bool,
+    ) -> anyhow::Result<(prepare::Prepared, prepare::DefsProvider<'_>)> {
+        let mut provider = self.defs(defs.spec());
+        let prepared =
+            prepare::load_and_apply(&self.printer, path, &params.spec(), &mut provider, embed)?;
+        Ok((prepared, provider))
+    }
+
     /// [`Context::settings`] for a command that follows jobs (`--timeout`, `--idle-timeout`).
     pub fn settings_following(
         &self,

@@ -410,15 +410,24 @@ fn input_targets(
     Ok(loaders)
 }
 
-/// Checks the files exist (before connecting) and, for `--print-prompt`, writes their names
-/// into the prompt without uploading.
-pub fn inputs_offline(wf: &mut Workflow, args: &InputSpec) -> anyhow::Result<usize> {
+/// Where each input file goes, after checking every one exists: a wrong name or a missing
+/// file fails before anything is uploaded.
+fn checked_plan(wf: &Workflow, args: &InputSpec) -> anyhow::Result<Vec<Planned>> {
     let plan = plan_inputs(wf, args)?;
     for p in &plan {
         std::fs::metadata(&p.path).map_err(|source| ClientError::ReadInput {
             path: p.path.clone(),
             source,
         })?;
+    }
+    Ok(plan)
+}
+
+/// Checks the files exist (before connecting) and, for `--print-prompt`, writes their names
+/// into the prompt without uploading.
+pub fn inputs_offline(wf: &mut Workflow, args: &InputSpec) -> anyhow::Result<usize> {
+    let plan = checked_plan(wf, args)?;
+    for p in &plan {
         let name = p
             .path
             .file_name()
@@ -439,14 +448,7 @@ pub async fn upload_inputs(
     args: &InputSpec,
     applied: &mut Vec<Applied>,
 ) -> anyhow::Result<()> {
-    let plan = plan_inputs(wf, args)?;
-    // Fail on a missing file before anything is uploaded.
-    for p in &plan {
-        std::fs::metadata(&p.path).map_err(|source| ClientError::ReadInput {
-            path: p.path.clone(),
-            source,
-        })?;
-    }
+    let plan = checked_plan(wf, args)?;
     let mut up = Uploader::new(args.replace_inputs);
     for p in plan {
         let onto = match &p.mask_onto {

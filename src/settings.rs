@@ -337,52 +337,8 @@ pub fn resolve(
         })
         .unwrap_or_default();
 
-    let env_kind = match envs.get(env::KIND) {
-        None => None,
-        Some(v) => Some(ServerKind::parse(v).ok_or_else(|| SettingsError::BadKind {
-            value: v.to_string(),
-            source_: Source::Env(env::KIND.into()),
-        })?),
-    };
-    let profile_kind = match profile.and_then(|(n, p)| Some((n, p.kind.clone()?))) {
-        None => None,
-        Some((n, v)) => Some((
-            ServerKind::parse(&v).ok_or_else(|| SettingsError::BadKind {
-                value: v.clone(),
-                source_: Source::Profile(n.to_string()),
-            })?,
-            Source::Profile(n.to_string()),
-        )),
-    };
-    let (kind, kind_source) = match (env_kind, profile_kind) {
-        (Some(k), _) => (k, Source::Env(env::KIND.into())),
-        (None, Some((k, src))) => (k, src),
-        (None, None) => (ServerKind::from_url(&url), url_source.clone()),
-    };
-
-    // The key comes from the variable the profile names (then it is required), else from
-    // COMFY_CLOUD_API_KEY for a cloud server or COMFYCTL_API_KEY when set.
-    let key_header = profile
-        .and_then(|(_, p)| p.api_key_header.clone())
-        .unwrap_or_else(|| DEFAULT_KEY_HEADER.into());
-    let (key_var, required_by) = match profile.and_then(|(n, p)| Some((n, p.api_key_env.clone()?)))
-    {
-        Some((name, var)) => (var, Some(name)),
-        None if kind == ServerKind::Cloud && envs.get(env::CLOUD_API_KEY).is_some() => {
-            (env::CLOUD_API_KEY.to_string(), None)
-        }
-        None => (env::API_KEY.to_string(), None),
-    };
-    let api_key = match (envs.get(&key_var), required_by) {
-        (Some(k), _) => Some((key_header, Secret::new(k))),
-        (None, Some(profile)) => {
-            return Err(SettingsError::MissingKey {
-                profile: profile.to_string(),
-                var: key_var,
-            });
-        }
-        (None, None) => None,
-    };
+    let (kind, kind_source) = resolve_kind(envs, profile, &url, &url_source)?;
+    let (api_key, key_var) = resolve_key(envs, profile, kind)?;
     let api_key_env = api_key.as_ref().map(|_| key_var);
     // A profile's `urls` serve batch only when its URL was not overridden.
     let more_urls = match profile {
@@ -423,6 +379,69 @@ pub fn resolve(
         jobs: profile.and_then(|(_, p)| p.jobs),
         insecure: flags.insecure || profile.and_then(|(_, p)| p.insecure).unwrap_or(false),
     })
+}
+
+/// `local` or `cloud`: the environment, else the profile, else the URL's host.
+fn resolve_kind(
+    envs: &EnvSettings,
+    profile: Option<(&str, &Profile)>,
+    url: &url::Url,
+    url_source: &Source,
+) -> Result<(ServerKind, Source), SettingsError> {
+    let env_kind = match envs.get(env::KIND) {
+        None => None,
+        Some(v) => Some(ServerKind::parse(v).ok_or_else(|| SettingsError::BadKind {
+            value: v.to_string(),
+            source_: Source::Env(env::KIND.into()),
+        })?),
+    };
+    let profile_kind = match profile.and_then(|(n, p)| Some((n, p.kind.clone()?))) {
+        None => None,
+        Some((n, v)) => Some((
+            ServerKind::parse(&v).ok_or_else(|| SettingsError::BadKind {
+                value: v.clone(),
+                source_: Source::Profile(n.to_string()),
+            })?,
+            Source::Profile(n.to_string()),
+        )),
+    };
+    Ok(match (env_kind, profile_kind) {
+        (Some(k), _) => (k, Source::Env(env::KIND.into())),
+        (None, Some((k, src))) => (k, src),
+        (None, None) => (ServerKind::from_url(url), url_source.clone()),
+    })
+}
+
+/// The API key and the variable it came from: the variable the profile names (then it is
+/// required), else `COMFY_CLOUD_API_KEY` for a cloud server or `COMFYCTL_API_KEY` when set.
+#[allow(clippy::type_complexity)]
+fn resolve_key(
+    envs: &EnvSettings,
+    profile: Option<(&str, &Profile)>,
+    kind: ServerKind,
+) -> Result<(Option<(String, Secret)>, String), SettingsError> {
+    let key_header = profile
+        .and_then(|(_, p)| p.api_key_header.clone())
+        .unwrap_or_else(|| DEFAULT_KEY_HEADER.into());
+    let (key_var, required_by) = match profile.and_then(|(n, p)| Some((n, p.api_key_env.clone()?)))
+    {
+        Some((name, var)) => (var, Some(name)),
+        None if kind == ServerKind::Cloud && envs.get(env::CLOUD_API_KEY).is_some() => {
+            (env::CLOUD_API_KEY.to_string(), None)
+        }
+        None => (env::API_KEY.to_string(), None),
+    };
+    let api_key = match (envs.get(&key_var), required_by) {
+        (Some(k), _) => Some((key_header, Secret::new(k))),
+        (None, Some(profile)) => {
+            return Err(SettingsError::MissingKey {
+                profile: profile.to_string(),
+                var: key_var,
+            });
+        }
+        (None, None) => None,
+    };
+    Ok((api_key, key_var))
 }
 
 /// Accepts `http(s)://host[:port][/base]`, and a bare `host:port` as http.

@@ -126,9 +126,7 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
 /// Reads the workflow, applies the batch-wide parameters, and builds and checks the plan.
 fn new_plan(ctx: &Context, args: &BatchArgs) -> anyhow::Result<PlanFile> {
     let path: PathBuf = args.workflow.clone().expect("clap requires it");
-    let mut defs = ctx.defs(args.defs.spec());
-    let prepared =
-        prepare::load_and_apply(&ctx.printer, &path, &args.params.spec(), &mut defs, true)?;
+    let (prepared, _) = ctx.load_workflow(&path, &args.params, &args.defs, true)?;
     prepare::report_applied(&ctx.printer, &prepared.applied);
     let (file, warnings) = PlanFile::build(NewPlan {
         wf: prepared.wf,

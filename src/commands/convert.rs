@@ -22,12 +22,10 @@ pub fn run(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<ExitStatus> {
         ))
         .into());
     }
-    let mut provider = ctx.defs(args.defs.spec());
-    let prepared = prepare::load_and_apply(
-        &ctx.printer,
+    let (prepared, mut provider) = ctx.load_workflow(
         &args.workflow,
-        &args.params.spec(),
-        &mut provider,
+        &args.params,
+        &args.defs,
         !args.no_embed_workflow,
     )?;
     prepare::report_applied(&ctx.printer, &prepared.applied);

@@ -11,14 +11,7 @@ use serde_json::Value;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ParamsArgs) -> anyhow::Result<ExitStatus> {
-    let mut provider = ctx.defs(args.defs.spec());
-    let prepared = prepare::load_and_apply(
-        &ctx.printer,
-        &args.workflow,
-        &args.params.spec(),
-        &mut provider,
-        true,
-    )?;
+    let (prepared, _) = ctx.load_workflow(&args.workflow, &args.params, &args.defs, true)?;
     prepare::report_applied(&ctx.printer, &prepared.applied);
     let wf = &prepared.wf;
     if args.print_prompt {

@@ -15,12 +15,10 @@ use serde_json::Value;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
-    let mut defs = ctx.defs(args.defs.spec());
-    let mut prepared = prepare::load_and_apply(
-        &ctx.printer,
+    let (mut prepared, mut defs) = ctx.load_workflow(
         &args.workflow,
-        &args.params.spec(),
-        &mut defs,
+        &args.params,
+        &args.defs,
         !args.no_embed_workflow,
     )?;
     if args.print_prompt {

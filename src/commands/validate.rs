@@ -11,14 +11,8 @@ use crate::report::commands::{DefinitionsInfo, ValidationError, ValidationReport
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
-    let mut provider = ctx.defs(args.defs.spec());
-    let mut prepared = prepare::load_and_apply(
-        &ctx.printer,
-        &args.workflow,
-        &args.params.spec(),
-        &mut provider,
-        true,
-    )?;
+    let (mut prepared, mut provider) =
+        ctx.load_workflow(&args.workflow, &args.params, &args.defs, true)?;
     prepare::report_applied(&ctx.printer, &prepared.applied);
     let server = match &args.defs.object_info {
         Some(_) => None,

@@ -93,6 +93,7 @@ fn human_bytes(n: u64) -> String {
 }
 
 impl Reporter for HumanReporter {
+    // One arm per event kind: long because there are many kinds, each a few lines.
     fn report(&mut self, event: JobEvent) {
         let verbose = self.printer.verbosity == Verbosity::Verbose;
         match event {

@@ -264,7 +264,8 @@ pub struct QueueReport {
 }
 
 impl Shape for QueueReport {
-    const TYPE: &'static str = "queue";
+    // Not `queue`: that is the job event saying the queue's size changed.
+    const TYPE: &'static str = "queue_list";
 }
 
 /// What happened to one job `cancel` was given.

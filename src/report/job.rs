@@ -14,19 +14,9 @@ use std::path::Path;
 /// One file output: where it came from, and where it is now (`path`) or can be fetched (`url`).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct OutputRecord {
-    /// Node that produced it.
-    pub node_id: String,
-    /// The key it was listed under (`images`, `gifs`, `audio`, `video`, …).
-    pub kind: String,
-    /// File name as the server gave it.
-    pub filename: String,
-    /// Server subfolder.
-    pub subfolder: String,
-    /// `output`, `temp` or `input`.
-    #[serde(rename = "type")]
-    pub file_type: String,
-    /// A video or animation.
-    pub animated: bool,
+    /// The output as the server named it.
+    #[serde(flatten)]
+    pub file: OutputFile,
     /// The saved file (relative to the batch directory in a batch manifest).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -41,12 +31,7 @@ pub struct OutputRecord {
 impl OutputRecord {
     fn new(f: &OutputFile) -> OutputRecord {
         OutputRecord {
-            node_id: f.node_id.clone(),
-            kind: f.kind.clone(),
-            filename: f.filename.clone(),
-            subfolder: f.subfolder.clone(),
-            file_type: f.file_type.clone(),
-            animated: f.animated,
+            file: f.clone(),
             path: None,
             url: None,
             bytes: None,

@@ -265,6 +265,10 @@ impl Validator<'_> {
         valid
     }
 
+    // Long on purpose: one pass over a node's inputs in the order ComfyUI's `validate_inputs`
+    // checks them (missing, link, type, range, list, custom), so the errors come out in the
+    // server's order and with its wording; split, the shared per-input state would travel
+    // through half a dozen signatures.
     fn check_inputs(
         &mut self,
         id: &str,

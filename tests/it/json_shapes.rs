@@ -83,8 +83,58 @@ fn merge(a: Value, b: Value) -> Value {
     }
 }
 
+/// The published schemas (docs/schema/), compiled once.
+fn schemas() -> &'static Vec<(String, Value, jsonschema::Validator)> {
+    static S: std::sync::OnceLock<Vec<(String, Value, jsonschema::Validator)>> =
+        std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        comfyctl::schemas::all_schemas()
+            .into_iter()
+            .map(|(name, schema)| {
+                let v = jsonschema::validator_for(&schema)
+                    .unwrap_or_else(|e| panic!("schema {name} does not compile: {e}"));
+                (name.to_string(), schema, v)
+            })
+            .collect()
+    })
+}
+
+/// Every document must validate against the published schema for its `type`; a line of a
+/// tagged family (job events, the live view) against that family's schema.
+fn validate(name: &str, doc: &Value) {
+    let t = doc["type"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name}: no type: {doc}"));
+    let all = schemas();
+    let exact: Vec<_> = all
+        .iter()
+        .filter(|(_, s, _)| s.pointer("/properties/type/const").and_then(Value::as_str) == Some(t))
+        .collect();
+    // A line of a tagged family may share its `type` with a one-shot document (`submitted`:
+    // the job event, and `run --detach --json`): the exact schemas first, then the families.
+    let candidates: Vec<_> = exact
+        .into_iter()
+        .chain(
+            all.iter()
+                .filter(|(n, _, _)| n == "event" || n == "server-message"),
+        )
+        .collect();
+    let mut errors = Vec::new();
+    for (schema_name, _, v) in &candidates {
+        match v.validate(doc) {
+            Ok(()) => return,
+            Err(e) => errors.push(format!("{schema_name}: {e}")),
+        }
+    }
+    panic!(
+        "{name}: a `{t}` document fails its schema:\n{}\n{doc:#}",
+        errors.join("\n")
+    );
+}
+
 /// Compares with (or, under `UPDATE_SNAPSHOTS`, writes) `tests/snapshots/json/NAME.json`.
 fn check(name: &str, doc: &Value) {
+    validate(name, doc);
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots/json")
         .join(format!("{name}.json"));
@@ -119,11 +169,13 @@ fn one(out: &std::process::Output) -> Value {
     })
 }
 
-/// JSON Lines from stdout, merged by `type` into one object per type.
+/// JSON Lines from stdout, merged by `type` into one object per type (each line validated
+/// against its schema on the way).
 fn lines_by_type(out: &std::process::Output) -> Value {
     let mut by: BTreeMap<String, Value> = BTreeMap::new();
     for l in String::from_utf8_lossy(&out.stdout).lines() {
         let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        validate("a JSON line", &v);
         let t = v["type"].as_str().unwrap_or("(no type)").to_string();
         let s = shape(&v, None);
         let m = match by.remove(&t) {
@@ -397,4 +449,17 @@ fn local_command_shapes() {
         .output()
         .unwrap();
     check("setup_dry_run", &one(&out));
+}
+
+#[test]
+fn the_published_schemas_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema");
+    for (name, schema) in comfyctl::schemas::all_schemas() {
+        let want = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        let got = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap_or_default();
+        assert_eq!(
+            got, want,
+            "docs/schema/{name}.json is stale: cargo run --example gen_schemas"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against the fake ComfyUI server over real sockets.
 
+mod architecture;
 mod batch;
 mod cli;
 mod cloud;

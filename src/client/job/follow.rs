@@ -407,27 +407,14 @@ impl Follower<'_> {
                 };
                 Ok(Some(self.make(JobStatus::Cancelled, None, Some(what))))
             }
-            Step::Timeout => {
-                let t = self.opts.timeout.unwrap_or_default();
-                let msg = format!(
-                    "timed out after {}; last seen: {}",
-                    secs(t),
-                    self.f.last_seen()
-                );
-                Ok(Some(self.make(JobStatus::Timeout, None, Some(msg))))
-            }
+            Step::Timeout => Ok(Some(self.timed_out("timed out after", self.opts.timeout))),
             Step::Idle => {
                 // Never give up without asking the server: the socket may just be quiet.
                 if let Ok(ServerView::Finished(entry)) = check_server(self.server, &pid).await {
                     return Ok(Some(self.finish(entry)));
                 }
-                let t = self.opts.idle_timeout.unwrap_or_default();
-                let msg = format!(
-                    "no word from the server for {}; last seen: {}",
-                    secs(t),
-                    self.f.last_seen()
-                );
-                Ok(Some(self.make(JobStatus::Timeout, None, Some(msg))))
+                let idle = self.opts.idle_timeout;
+                Ok(Some(self.timed_out("no word from the server for", idle)))
             }
             Step::Msg(Incoming::Msg(m)) => {
                 self.feed.set_down(false);
@@ -621,6 +608,16 @@ impl Follower<'_> {
         r
     }
 
+    /// `--timeout` or `--idle-timeout` ran out, saying what was last seen.
+    fn timed_out(&self, what: &str, after: Option<Duration>) -> JobResult {
+        let msg = format!(
+            "{what} {}; last seen: {}",
+            secs(after.unwrap_or_default()),
+            self.f.last_seen()
+        );
+        self.make(JobStatus::Timeout, None, Some(msg))
+    }
+
     fn lost(&self) -> JobResult {
         let msg = format!(
             "the server no longer knows prompt {} (not queued, not in history — restarted or cleared?); last seen: {}",
@@ -733,6 +730,16 @@ mod tests {
         cut: usize,
         then: fn() -> Routed,
     ) -> (JobResult, Vec<JobEvent>) {
+        follow_served(r, cut, then, r.history.clone()).await
+    }
+
+    /// [`follow_recording`] with the server answering `served` as its history.
+    async fn follow_served(
+        r: &Recording,
+        cut: usize,
+        then: fn() -> Routed,
+        served: serde_json::Map<String, Value>,
+    ) -> (JobResult, Vec<JobEvent>) {
         let pid = r.history.keys().next().unwrap().clone();
         let wf = Workflow {
             nodes: r.history[&pid]["prompt"][2].as_object().unwrap().clone(),
@@ -741,7 +748,7 @@ mod tests {
             editor: None,
             model_hints: Vec::new(),
         };
-        let server = serve(r.history.clone()).await;
+        let server = serve(served).await;
         let (tx, sub): (_, Subscription) = Subscription::fed();
         for m in r.messages.iter().take(cut) {
             tx.send(Routed::Msg(m.clone())).unwrap();
@@ -853,48 +860,15 @@ mod tests {
 
     #[test]
     fn a_job_the_server_forgot_is_lost_not_waited_on() {
-        let mut rec = recording("0.26.0", "sample");
+        // The server restarted after the first messages: no history, nothing queued.
+        let rec = recording("0.26.0", "sample");
         let pid = rec.history.keys().next().unwrap().clone();
-        let entry = rec.history[&pid].clone();
-        // The server restarted: no history and nothing queued after the first messages.
-        rec.history = serde_json::Map::new();
-        rec.history.insert(pid.clone(), entry);
-        let served = serde_json::Map::new();
-        let (tx, sub) = Subscription::fed();
-        for m in rec.messages.iter().take(5) {
-            tx.send(Routed::Msg(m.clone())).unwrap();
-        }
-        tx.send(Routed::Down).unwrap();
-        let r = block_on(async {
-            let server = serve(served).await;
-            let wf = Workflow {
-                nodes: rec.history[&pid]["prompt"][2].as_object().unwrap().clone(),
-                source_name: "recording".into(),
-                dropped_keys: Vec::new(),
-                editor: None,
-                model_hints: Vec::new(),
-            };
-            let attach = Attach {
-                prompt_id: pid.clone(),
-                client_id: String::new(),
-                feed: Feed::Routed { sub, down: false },
-                begin: Instant::now(),
-                submitted_at: Instant::now(),
-                dropped: Vec::new(),
-                running: false,
-                owned: true,
-            };
-            follow(
-                &server,
-                &wf,
-                attach,
-                &JobOptions::default(),
-                &mut Collect::default(),
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap()
-        });
+        let (r, _) = block_on(follow_served(
+            &rec,
+            5,
+            || Routed::Down,
+            serde_json::Map::new(),
+        ));
         assert_eq!(r.status, JobStatus::Lost);
         assert!(r.message.unwrap().contains(&pid));
         assert!(r.last_seen.contains("running") || r.last_seen.contains("started"));

@@ -275,10 +275,25 @@ impl Job<'_> {
         if let Some(reason) = ws_unavailable {
             reporter.report(JobEvent::WebsocketUnavailable { reason });
         }
+        let feed = Feed::Own(conn.map(Box::new));
+        self.follow_submitted(submitted, client_id, feed, begin, reporter, cancel)
+            .await
+    }
+
+    /// Follows a job this invocation submitted.
+    async fn follow_submitted(
+        &self,
+        submitted: submit::Submitted,
+        client_id: String,
+        feed: Feed,
+        begin: Instant,
+        reporter: &mut dyn Reporter,
+        cancel: &CancellationToken,
+    ) -> Result<JobResult, ClientError> {
         let attach = Attach {
             prompt_id: submitted.prompt_id,
             client_id,
-            feed: Feed::Own(conn.map(Box::new)),
+            feed,
             begin,
             submitted_at: Instant::now(),
             dropped: submitted.dropped,
@@ -286,7 +301,7 @@ impl Job<'_> {
             owned: true,
         };
         follow::follow(
-            server,
+            self.server,
             self.workflow,
             attach,
             self.options,
@@ -322,28 +337,13 @@ impl Job<'_> {
             Some(s) if submitted.prompt_id == our_id => s,
             _ => router.subscribe(&submitted.prompt_id),
         };
-        let attach = Attach {
-            prompt_id: submitted.prompt_id,
-            client_id: router.client_id.clone(),
-            feed: Feed::Routed {
-                sub,
-                down: !router.is_up(),
-            },
-            begin,
-            submitted_at: Instant::now(),
-            dropped: submitted.dropped,
-            running: false,
-            owned: true,
+        let feed = Feed::Routed {
+            sub,
+            down: !router.is_up(),
         };
-        follow::follow(
-            server,
-            self.workflow,
-            attach,
-            self.options,
-            reporter,
-            cancel,
-        )
-        .await
+        let client_id = router.client_id.clone();
+        self.follow_submitted(submitted, client_id, feed, begin, reporter, cancel)
+            .await
     }
 }
 

@@ -1,0 +1,199 @@
+//! `watch` without `--prompt-id`: a live view of a server.
+
+use super::{reconnect, sleep_until};
+use crate::Context;
+use crate::cli::WatchArgs;
+use crate::client::events::ServerMessage;
+use crate::client::job::JobOptions;
+use crate::client::{ClientError, Server, ws};
+use crate::error::ExitStatus;
+use crate::progress::previews::{PreviewSaver, ext};
+use crate::report::commands::MonitorLine;
+use crate::signals::Interrupt;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// The live view: everything the socket says, plus job starts and ends seen in the queue (for
+/// jobs of other clients, whose steps a local server does not send here).
+pub(super) async fn run(
+    ctx: &Context,
+    args: &WatchArgs,
+    server: &Server,
+    options: &JobOptions,
+    intr: &Interrupt,
+) -> anyhow::Result<ExitStatus> {
+    let p = &ctx.printer;
+    let client_id = args
+        .client_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut conn = ws::connect(server, &client_id).await?;
+    if !args.format.jsonl {
+        p.info(&format!(
+            "watching {} as client {client_id}; Ctrl-C to stop",
+            server.display_url()
+        ));
+    }
+    let mut view = LiveView {
+        saver: args.previews.clone().map(PreviewSaver::new),
+        current_prompt: None,
+        current_node: None,
+        running: Vec::new(),
+        // Jobs that finished before this watch began are not news.
+        reported: crate::client::lookup::recent(server)
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+        jsonl: args.format.jsonl,
+    };
+    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let mut last = Instant::now();
+    let mut poll = tokio::time::interval(Duration::from_secs(2));
+    let mut poll_now = false;
+    loop {
+        let idle_at = options.idle_timeout.map(|d| last + d);
+        tokio::select! {
+            _ = intr.token().cancelled() => {
+                conn.close().await;
+                return Ok(ExitStatus::Interrupted);
+            }
+            _ = sleep_until(deadline) => {
+                p.warn("--timeout reached");
+                return Ok(ExitStatus::Timeout);
+            }
+            _ = sleep_until(idle_at) => {
+                p.warn("no word from the server within --idle-timeout");
+                return Ok(ExitStatus::Timeout);
+            }
+            m = conn.next() => {
+                last = Instant::now();
+                let Some(m) = m else {
+                    p.warn("WebSocket closed; reconnecting");
+                    conn = reconnect(server, intr, deadline, || ws::connect(server, &client_id))
+                        .await
+                        .map_err(|_| ClientError::Connect { url: server.display_url(), reason: "the WebSocket stays down".into() })?;
+                    p.info("reconnected");
+                    continue;
+                };
+                // A queue change: look at the queue and history now, not at the next tick.
+                poll_now |= matches!(m, ServerMessage::Status { .. });
+                view.message(p, &m)?;
+            }
+            _ = async { if !poll_now { poll.tick().await; } } => {
+                poll_now = false;
+                view.poll(p, server).await?;
+            }
+        }
+    }
+}
+
+/// What the live view remembers between messages.
+struct LiveView {
+    saver: Option<PreviewSaver>,
+    current_prompt: Option<String>,
+    current_node: Option<String>,
+    running: Vec<String>,
+    reported: std::collections::HashSet<String>,
+    jsonl: bool,
+}
+
+impl LiveView {
+    fn emit(&self, p: &crate::printer::Printer, line: MonitorLine) -> std::io::Result<()> {
+        p.json_line(&crate::report::tagged_line(&line))
+    }
+
+    /// One server message: a line (or a JSON line), previews saved.
+    fn message(&mut self, p: &crate::printer::Printer, m: &ServerMessage) -> anyhow::Result<()> {
+        if let Some(pid) = m.prompt_id() {
+            self.current_prompt = Some(pid.to_string());
+        }
+        if let ServerMessage::Executing { node, .. } = m {
+            self.current_node = node.clone();
+        }
+        if let ServerMessage::Preview {
+            format,
+            metadata,
+            image,
+        } = m
+        {
+            let meta = |k: &str| {
+                metadata
+                    .as_ref()
+                    .and_then(|x| x.get(k))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            let pid = meta("prompt_id")
+                .or(self.current_prompt.clone())
+                .unwrap_or_else(|| "unknown".into());
+            let node = meta("display_node_id")
+                .or_else(|| meta("node_id"))
+                .or(self.current_node.clone())
+                .unwrap_or_else(|| "unknown".into());
+            let e = ext(match format {
+                crate::client::events::ImageFormat::Png => "png",
+                _ => "jpeg",
+            });
+            let path = self
+                .saver
+                .as_mut()
+                .and_then(|s| s.save(&pid, &node, e, image).ok());
+            if self.jsonl {
+                let path = path.as_ref().map(|x| x.display().to_string());
+                let line = MonitorLine::Preview {
+                    prompt_id: pid,
+                    node,
+                    bytes: image.len(),
+                    path,
+                };
+                self.emit(p, line)?;
+            } else if let Some(path) = path {
+                p.debug(&format!("preview saved to {}", path.display()));
+            }
+            return Ok(());
+        }
+        if self.jsonl {
+            self.emit(p, MonitorLine::from(m))?;
+        } else if let Some(l) = crate::render::server_message(m) {
+            p.data_line(&l)?;
+        }
+        Ok(())
+    }
+
+    /// Starts and ends of jobs, whoever submitted them.
+    async fn poll(&mut self, p: &crate::printer::Printer, server: &Server) -> anyhow::Result<()> {
+        let Ok(q) = crate::client::queue::fetch(server).await else {
+            return Ok(());
+        };
+        let now: Vec<String> = q.running.iter().map(|j| j.prompt_id.clone()).collect();
+        for id in now.iter().filter(|i| !self.running.contains(i)) {
+            if self.jsonl {
+                self.emit(
+                    p,
+                    MonitorLine::JobRunning {
+                        prompt_id: id.clone(),
+                    },
+                )?;
+            } else {
+                p.data_line(&format!("prompt {id} is running"))?;
+            }
+        }
+        self.running = now;
+        for (id, status) in crate::client::lookup::recent(server).await {
+            if !self.reported.insert(id.clone()) {
+                continue;
+            }
+            if self.jsonl {
+                let line = MonitorLine::JobFinished {
+                    prompt_id: id,
+                    status: status.into(),
+                };
+                self.emit(p, line)?;
+            } else {
+                p.data_line(&format!("prompt {id} finished: {status}"))?;
+            }
+        }
+        Ok(())
+    }
+}
