@@ -1,5 +1,5 @@
 //! Server → client WebSocket messages, parsed leniently: unknown types and fields are ignored and
-//! optional fields stay optional, so servers from 0.3.x to the newest all work (protocol §7).
+//! optional fields stay optional, so servers from 0.3.x to the newest all work (docs/protocol.md, "Compatibility").
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -426,7 +426,7 @@ pub fn log_entries(d: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Parses a binary frame (big-endian u32 type, protocol §3.5). Short or unknown frames become
+/// Parses a binary frame (big-endian u32 type, docs/protocol.md, "WebSocket"). Short or unknown frames become
 /// `Other` rather than errors.
 pub fn parse_binary(data: &[u8]) -> ServerMessage {
     let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);

@@ -1,4 +1,4 @@
-//! `/history/{id}` entries: the authoritative end state of a run and its outputs (protocol §4).
+//! `/history/{id}` entries: the authoritative end state of a run and its outputs (docs/protocol.md, "History").
 
 use super::events::ExecError;
 use serde_json::{Map, Value};

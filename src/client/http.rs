@@ -166,7 +166,7 @@ impl Server {
     }
 
     /// Absolute URL for a server path such as `/history/ID`. Comfy Cloud serves everything
-    /// under `/api` (protocol §5.1) except the WebSocket.
+    /// under `/api` (docs/protocol.md, "Comfy Cloud") except the WebSocket.
     pub fn endpoint(&self, path: &str) -> url::Url {
         let mut u = self.base.clone();
         let (path, query) = match path.split_once('?') {
@@ -194,7 +194,7 @@ impl Server {
         };
         u.set_scheme(scheme).expect("ws schemes are valid");
         u.query_pairs_mut().append_pair("clientId", client_id);
-        // Comfy Cloud takes the key as `token` (protocol §5.3); logs redact it.
+        // Comfy Cloud takes the key as `token` (docs/protocol.md, "Comfy Cloud"); logs redact it.
         if let Some(t) = &self.ws_token {
             u.query_pairs_mut().append_pair("token", t.expose());
         }

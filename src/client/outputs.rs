@@ -42,7 +42,7 @@ pub struct TextOutput {
 }
 
 /// Every file and text output of a run, nodes in id order. Any list of objects with a
-/// `filename` counts as files, whatever the key (protocol §7.2).
+/// `filename` counts as files, whatever the key (docs/protocol.md, "Outputs").
 pub fn collect(outputs: &Map<String, Value>) -> (Vec<OutputFile>, Vec<TextOutput>) {
     let mut ids: Vec<&String> = outputs.keys().collect();
     ids.sort_by(|a, b| node_id_order(a, b));

@@ -29,7 +29,7 @@ pub struct Queue {
 }
 
 /// Parses one item: local `[number, id, prompt, extra_data, outputs]`, Cloud
-/// `[number, id, prompt, outputs, {create_time}]` (protocol §5.2) — told apart by type.
+/// `[number, id, prompt, outputs, {create_time}]` (docs/protocol.md, "Comfy Cloud") — told apart by type.
 fn item(v: &Value) -> Option<QueuedJob> {
     let a = v.as_array()?;
     let ids = |x: Option<&Value>| -> Vec<String> {

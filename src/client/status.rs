@@ -1,6 +1,6 @@
 //! One table for the job status words servers use. Comfy Cloud's endpoints disagree with each
 //! other (`pending`/`in_progress`/`completed` in one, `queued_waiting`/`executing`/`success`
-//! in another, protocol §5.2); an unknown word is surfaced to the user, never read as "still
+//! in another, docs/protocol.md, "Comfy Cloud"); an unknown word is surfaced to the user, never read as "still
 //! running" without a bound.
 
 use serde::Serialize;

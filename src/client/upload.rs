@@ -1,6 +1,6 @@
 //! Input images: `/upload/image` and `/upload/mask`. Uploads never replace a different file of
 //! the same name unless asked — without `overwrite` the server keeps identical content under its
-//! name and renames different content to `name (1).png` (protocol §1.5) — and the same bytes are
+//! name and renames different content to `name (1).png` (docs/protocol.md, "Uploads") — and the same bytes are
 //! sent once per run.
 
 use super::{ClientError, Server};

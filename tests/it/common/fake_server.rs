@@ -246,7 +246,7 @@ fn dev_event(i: &Inner, event: &str, payload: Value) {
 }
 
 /// Appends to the server log and sends it to subscribed sockets, like ComfyUI's terminal
-/// service (protocol §3: `logs`).
+/// service (docs/protocol.md, "WebSocket": `logs`).
 fn server_log(i: &mut Inner, m: &str) {
     let t = comfyctl::timefmt::utc(now_ms()).replace(' ', "T");
     let line = (t.clone(), format!("{m}\n"));
@@ -281,7 +281,7 @@ pub struct FakeOptions {
     pub faults: Faults,
     /// Port (0 = any free port).
     pub port: u16,
-    /// Behave like Comfy Cloud (protocol §5) instead of a local server.
+    /// Behave like Comfy Cloud (docs/protocol.md, "Comfy Cloud") instead of a local server.
     pub cloud: Option<CloudOptions>,
     /// Serve the editor from this `comfyui-frontend-package` static folder, with the routes it
     /// needs to start (`--front-end-root`, as ComfyUI has).
@@ -607,7 +607,7 @@ pub async fn serve(
         .route("/manager/queue/install", post(post_manager_install))
         .route("/manager/queue/start", get(get_manager_start))
         .route("/internal/folder_paths", get(get_folder_paths));
-    // Every route is also served under /api (protocol §1.1).
+    // Every route is also served under /api (docs/protocol.md, "Routes").
     let app = Router::new()
         .route("/internal/logs/raw", get(get_logs_raw))
         .route("/developer/api/v1/ws", get(dev_ws_handler))
@@ -812,7 +812,7 @@ async fn patch_logs_subscribe(State(s): State<Arc<Shared>>, body: Bytes) -> Resp
 
 // ---------------------------------------------------------------- Comfy Cloud
 
-/// Cloud's error body: `{code, message}` (protocol §5.2).
+/// Cloud's error body: `{code, message}` (docs/protocol.md, "Comfy Cloud").
 fn cloud_error(status: u16) -> Response {
     let (code, message) = match status {
         401 => ("unauthorized", "Invalid or missing API key"),
@@ -868,7 +868,7 @@ async fn cloud_gate(
     let Some(rest) = path.strip_prefix("/api") else {
         return cloud_error(404);
     };
-    // Cloud has no GET /history (protocol §5.2: history_v2 or jobs).
+    // Cloud has no GET /history (docs/protocol.md, "Comfy Cloud": history_v2 or jobs).
     if rest.starts_with("/history") && req.method() == axum::http::Method::GET {
         return cloud_error(404);
     }
@@ -1310,7 +1310,7 @@ async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
         let _ = tx.send(WsOut::Text(
             json!({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": n}}, "sid": sid}}).to_string(),
         ));
-        // Reconnect replay: the executing node, without prompt_id (protocol §3.1).
+        // Reconnect replay: the executing node, without prompt_id (docs/protocol.md, "WebSocket").
         if let (Some(r), Some(node)) = (&i.running, &i.running_node)
             && r.extra_data.get("client_id").and_then(Value::as_str) == Some(sid.as_str())
         {
@@ -1830,7 +1830,7 @@ async fn get_view(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Some(c) = &s.cloud {
-        // A signed URL on another host (protocol §5.2); the key must not follow.
+        // A signed URL on another host (docs/protocol.md, "Comfy Cloud"); the key must not follow.
         let Some(first) = c.redirects.first() else {
             return StatusCode::NOT_FOUND.into_response();
         };
@@ -1970,7 +1970,7 @@ async fn post_upload_mask(State(s): State<Arc<Shared>>, mp: Multipart) -> Respon
     upload(s, mp, true).await
 }
 
-/// `/upload/image` and `/upload/mask` (protocol §1.5), including their quirks: an unknown
+/// `/upload/image` and `/upload/mask` (docs/protocol.md, "Uploads"), including their quirks: an unknown
 /// `type` is a 500, identical content reuses the name, a mask without `original_ref` is a 500
 /// and a mask whose original is missing answers 200 without writing anything.
 async fn upload(s: Arc<Shared>, mut mp: Multipart, mask: bool) -> Response {
@@ -2344,7 +2344,7 @@ fn produce_outputs(
                 .to_string(),
         ),
         "PreviewImage" | "MaskPreview" => ("temp", "ComfyUI_temp_fakes".to_string()),
-        // PreviewAny shows its input as text (`{"text": [str]}`, protocol §4).
+        // PreviewAny shows its input as text (`{"text": [str]}`, docs/protocol.md, "History").
         "PreviewAny" => {
             let shown = match inputs.get("source") {
                 Some(Value::Array(link)) => {
@@ -2443,7 +2443,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
     emit(s, sid, "execution_start", start.clone());
     messages.push(json!(["execution_start", start]));
     if s.cloud.as_ref().is_some_and(|c| c.other_jobs) {
-        // The account's other job, on the same broadcast socket (protocol §5.3).
+        // The account's other job, on the same broadcast socket (docs/protocol.md, "Comfy Cloud").
         let other = uuid::Uuid::new_v4().to_string();
         emit(
             s,
@@ -2665,7 +2665,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
         emit(s, sid, "progress_state", progress_state(&pid, &states));
         executed.push(id.clone());
     }
-    // Cached output nodes announce their cached UI (protocol §3.3).
+    // Cached output nodes announce their cached UI (docs/protocol.md, "Execution").
     for id in &cached {
         if let Some(ui) = history_outputs.get(id) {
             emit(
