@@ -27,7 +27,7 @@ fn main() {
         ..Default::default()
     };
     let mut args = std::env::args().skip(1);
-    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--progress-burst N] [--preview-burst N] [--chaos RATE] [--served-log FILE] [--cloud KEY] [--front-end-root DIR]";
+    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--progress-burst N] [--preview-burst N] [--chaos RATE] [--served-log FILE] [--cloud KEY] [--front-end-root DIR] [--outage-at-step N [--downtime-ms MS] [--blip]]";
     let usage = || -> ! {
         eprintln!("{USAGE}");
         std::process::exit(2)
@@ -79,6 +79,29 @@ fn main() {
                 })
             }
             "--front-end-root" => opts.front_end_root = Some(val().into()),
+            // A restart (or, with --blip, a network blip) at this sampler step of the next run:
+            // the port refuses connections for --downtime-ms (default: for good).
+            "--outage-at-step" => {
+                let step = val().parse().unwrap_or_else(|_| usage());
+                opts.faults.outage_at_step = Some((
+                    step,
+                    fake_server::Outage {
+                        downtime: None,
+                        restart: true,
+                    },
+                ));
+            }
+            "--downtime-ms" => {
+                let ms: u64 = val().parse().unwrap_or_else(|_| usage());
+                match &mut opts.faults.outage_at_step {
+                    Some((_, o)) => o.downtime = Some(Duration::from_millis(ms)),
+                    None => usage(),
+                }
+            }
+            "--blip" => match &mut opts.faults.outage_at_step {
+                Some((_, o)) => o.restart = false,
+                None => usage(),
+            },
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return;

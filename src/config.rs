@@ -16,6 +16,8 @@ pub mod env {
     pub const OUTPUT_DIR: &str = "COMFYCTL_OUTPUT_DIR";
     /// Whole-run timeout in seconds.
     pub const TIMEOUT: &str = "COMFYCTL_TIMEOUT";
+    /// `--reconnect-timeout`.
+    pub const RECONNECT_TIMEOUT: &str = "COMFYCTL_RECONNECT_TIMEOUT";
     /// API key for the server when the profile names no variable of its own.
     pub const API_KEY: &str = "COMFYCTL_API_KEY";
     /// Cache directory (cached `/object_info` per server and version).
@@ -56,6 +58,8 @@ pub struct Profile {
     pub output_dir: Option<PathBuf>,
     /// Whole-run timeout in seconds.
     pub timeout: Option<f64>,
+    /// How long to wait for the server when it goes away during a job, in seconds.
+    pub reconnect_timeout: Option<f64>,
     /// Extra headers for a reverse proxy. Values are treated as secrets when shown.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,

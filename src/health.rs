@@ -340,9 +340,11 @@ async fn smoke_test(server: &Server, cancel: &CancellationToken) -> (State, Stri
     });
     let wf =
         workflow::parse_str(&wf_json.to_string(), "health smoke test").expect("a valid workflow");
+    // A health check is about the server now: a short window for a restart.
     let opts = JobOptions {
         timeout: Some(Duration::from_secs(120)),
         idle_timeout: None,
+        reconnect_timeout: Duration::from_secs(10),
     };
     let dir = match tempfile_dir() {
         Ok(d) => d,

@@ -159,6 +159,7 @@ impl Context {
             output_dir,
             timeout: follow.timeout,
             idle_timeout: follow.idle_timeout,
+            reconnect_timeout: follow.reconnect_timeout,
             insecure: self.global.insecure,
         };
         let s = settings::resolve(&flags, &envs, file, path)?;
@@ -199,6 +200,7 @@ impl Context {
                 output_dir: output_dir.clone(),
                 timeout: follow.timeout,
                 idle_timeout: follow.idle_timeout,
+                reconnect_timeout: follow.reconnect_timeout,
                 insecure: self.global.insecure,
             };
             settings::resolve(&flags, &envs, file, path)

@@ -14,6 +14,9 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:8188";
 pub const DEFAULT_KEY_HEADER: &str = "X-API-Key";
 /// Output directory used when nothing else is configured.
 pub const DEFAULT_OUTPUT_DIR: &str = "outputs";
+/// How long a job waits for a server that went away, unless told otherwise: a real ComfyUI
+/// takes 15–60 s to answer again after a restart (longer with many custom nodes).
+pub const DEFAULT_RECONNECT_TIMEOUT_SECS: u64 = 300;
 /// The longest duration any setting accepts: 10 years, far beyond any job and far below what
 /// `Duration` can hold (`Duration::from_secs_f64` panics past ~1.8e19 s).
 pub const MAX_SECS: f64 = 315_360_000.0;
@@ -31,6 +34,8 @@ pub struct FlagSettings {
     pub timeout: Option<f64>,
     /// `--idle-timeout` seconds.
     pub idle_timeout: Option<f64>,
+    /// `--reconnect-timeout` seconds.
+    pub reconnect_timeout: Option<f64>,
     /// `--insecure`.
     pub insecure: bool,
 }
@@ -104,6 +109,10 @@ pub struct Settings {
     pub timeout_source: Source,
     /// Give up on a job when the server says nothing about it for this long (flag only).
     pub idle_timeout: Option<Duration>,
+    /// How long to wait for a server that went away during a job (a restart takes 15–60 s).
+    pub reconnect_timeout: Duration,
+    /// Where `reconnect_timeout` came from.
+    pub reconnect_timeout_source: Source,
     /// Extra request headers (values secret).
     pub headers: BTreeMap<String, Secret>,
     /// API key and the header that carries it.
@@ -299,34 +308,20 @@ pub fn resolve(
     )
     .unwrap_or_else(|| (PathBuf::from(DEFAULT_OUTPUT_DIR), Source::Default));
 
-    let env_timeout = match envs.get(env::TIMEOUT) {
-        None => None,
-        Some(v) => Some(
-            v.trim()
-                .parse::<f64>()
-                .map_err(|_| SettingsError::BadTimeout {
-                    value: v.to_string(),
-                    source_: Source::Env(env::TIMEOUT.into()),
-                })?,
-        ),
-    };
-    let (timeout, timeout_source) = match pick(
+    let (timeout, timeout_source) = resolve_secs(
         flags.timeout,
+        envs,
         env::TIMEOUT,
-        env_timeout,
         profile.map(|(n, p)| (n, p.timeout)),
-    ) {
-        Some((t, src)) => {
-            if !(t.is_finite() && t > 0.0 && t <= MAX_SECS) {
-                return Err(SettingsError::BadTimeout {
-                    value: t.to_string(),
-                    source_: src,
-                });
-            }
-            (Some(Duration::from_secs_f64(t)), src)
-        }
-        None => (None, Source::Default),
-    };
+    )?;
+    let (reconnect, reconnect_source) = resolve_secs(
+        flags.reconnect_timeout,
+        envs,
+        env::RECONNECT_TIMEOUT,
+        profile.map(|(n, p)| (n, p.reconnect_timeout)),
+    )?;
+    let reconnect_timeout =
+        reconnect.unwrap_or(Duration::from_secs(DEFAULT_RECONNECT_TIMEOUT_SECS));
 
     let headers = profile
         .map(|(_, p)| {
@@ -369,6 +364,8 @@ pub fn resolve(
             .idle_timeout
             .filter(|t| t.is_finite() && *t > 0.0 && *t <= MAX_SECS)
             .map(Duration::from_secs_f64),
+        reconnect_timeout,
+        reconnect_timeout_source: reconnect_source,
         headers,
         api_key,
         api_key_env,
@@ -378,6 +375,39 @@ pub fn resolve(
         more_urls,
         jobs: profile.and_then(|(_, p)| p.jobs),
         insecure: flags.insecure || profile.and_then(|(_, p)| p.insecure).unwrap_or(false),
+    })
+}
+
+/// A duration in seconds: flag, else environment variable `env_name`, else the profile; checked
+/// to be positive, finite and at most [`MAX_SECS`] wherever it came from.
+fn resolve_secs(
+    flag: Option<f64>,
+    envs: &EnvSettings,
+    env_name: &str,
+    profile: Option<(&str, Option<f64>)>,
+) -> Result<(Option<Duration>, Source), SettingsError> {
+    let env_val = match envs.get(env_name) {
+        None => None,
+        Some(v) => Some(
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| SettingsError::BadTimeout {
+                    value: v.to_string(),
+                    source_: Source::Env(env_name.into()),
+                })?,
+        ),
+    };
+    Ok(match pick(flag, env_name, env_val, profile) {
+        Some((t, src)) => {
+            if !(t.is_finite() && t > 0.0 && t <= MAX_SECS) {
+                return Err(SettingsError::BadTimeout {
+                    value: t.to_string(),
+                    source_: src,
+                });
+            }
+            (Some(Duration::from_secs_f64(t)), src)
+        }
+        None => (None, Source::Default),
     })
 }
 

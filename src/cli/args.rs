@@ -15,6 +15,10 @@ pub struct FollowArgs {
     /// Give up on a job when the server sends nothing about it for this many seconds
     #[arg(long, value_name = "SECS", value_parser = values::seconds)]
     pub idle_timeout: Option<f64>,
+    /// Wait this long for a server that went away during a job (a restart) before giving up
+    /// [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = values::seconds)]
+    pub reconnect_timeout: Option<f64>,
 }
 
 /// What goes to stdout and stderr.

@@ -107,6 +107,25 @@ pub enum JobEvent {
         /// Attempts it took.
         attempts: u32,
     },
+    /// The server stopped answering (a restart, a network blip): comfyctl waits for it.
+    ServerDown {
+        /// What failed.
+        reason: String,
+        /// How long it will wait, in seconds (`--reconnect-timeout`).
+        window_s: f64,
+    },
+    /// Still waiting for the server (about once a second).
+    ServerWaiting {
+        /// Seconds since it went away.
+        waited_s: f64,
+        /// How long it will wait in all.
+        window_s: f64,
+    },
+    /// The server answers again.
+    ServerBack {
+        /// Seconds it was away.
+        after_s: f64,
+    },
     /// The run ended on the server (status from `/history`).
     Finished {
         /// `success`, `error` or `interrupted`.

@@ -169,6 +169,11 @@ impl Reporter for JobLine {
                 self.server, self.node
             )),
             JobEvent::Saved { .. } => bar.set_message(format!("{}  saving", self.server)),
+            JobEvent::ServerWaiting { waited_s, .. } => bar.set_message(format!(
+                "{}  server away {waited_s:.0}s; waiting",
+                self.server
+            )),
+            JobEvent::ServerBack { .. } => bar.set_message(format!("{}  back", self.server)),
             _ => {}
         }
         bar.tick();

@@ -22,6 +22,8 @@ struct Bars {
     nodes: ProgressBar,
     steps: Option<ProgressBar>,
     download: Option<ProgressBar>,
+    /// "server went away 12s ago; waiting for it" while a restart lasts.
+    away: Option<ProgressBar>,
 }
 
 impl HumanReporter {
@@ -37,7 +39,7 @@ impl HumanReporter {
             );
             nodes.enable_steady_tick(Duration::from_millis(120));
             nodes.set_message("connecting");
-            Bars { multi, nodes, steps: None, download: None }
+            Bars { multi, nodes, steps: None, download: None, away: None }
         });
         HumanReporter {
             printer,
@@ -63,7 +65,10 @@ impl HumanReporter {
     /// Removes all bars (before the final report).
     pub fn clear(&mut self) {
         if let Some(b) = self.bars.take() {
-            for bar in [Some(b.nodes), b.steps, b.download].into_iter().flatten() {
+            for bar in [Some(b.nodes), b.steps, b.download, b.away]
+                .into_iter()
+                .flatten()
+            {
                 bar.finish_and_clear();
             }
             let _ = b.multi.clear();
@@ -258,6 +263,38 @@ impl Reporter for HumanReporter {
             }
             JobEvent::Warning { message } => self.warn(&message),
             JobEvent::Notice { message } => self.line(&format!("server: {message}")),
+            JobEvent::ServerDown { reason, window_s } => match &mut self.bars {
+                Some(b) => {
+                    let bar = b.multi.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner:.yellow} {msg}")
+                            .expect("valid template"),
+                    );
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar.set_message("server went away; waiting for it (Ctrl-C to stop)");
+                    b.away = Some(bar);
+                }
+                None => self.warn(&format!(
+                    "the server went away ({reason}); waiting up to {window_s:.0}s for it to come back (Ctrl-C to stop)"
+                )),
+            },
+            JobEvent::ServerWaiting { waited_s, window_s } => {
+                if let Some(b) = &self.bars
+                    && let Some(bar) = &b.away
+                {
+                    bar.set_message(format!(
+                        "server went away {waited_s:.0}s ago; waiting for it up to {window_s:.0}s (Ctrl-C to stop)"
+                    ));
+                }
+            }
+            JobEvent::ServerBack { after_s } => {
+                if let Some(b) = &mut self.bars
+                    && let Some(bar) = b.away.take()
+                {
+                    bar.finish_and_clear();
+                }
+                self.line(&format!("the server answers again after {after_s:.1}s"));
+            }
         }
     }
 }
@@ -315,7 +352,12 @@ impl JsonlReporter {
 
 impl Reporter for JsonlReporter {
     fn report(&mut self, event: JobEvent) {
-        if self.broken || matches!(event, JobEvent::DownloadProgress { .. }) {
+        if self.broken
+            || matches!(
+                event,
+                JobEvent::DownloadProgress { .. } | JobEvent::ServerWaiting { .. }
+            )
+        {
             return;
         }
         if self

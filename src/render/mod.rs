@@ -186,6 +186,14 @@ pub fn outcome(printer: &Printer, o: &JobOutcome, allow_partial: bool) {
             );
         }
         JobStatus::Cancelled => printer.warn(job.message.as_deref().unwrap_or("cancelled")),
+        JobStatus::Lost => printer.error(
+            job.message.as_deref().unwrap_or("lost"),
+            &[],
+            Some(&format!(
+                "the server restarted (or its queue was cleared) while prompt {} ran; run it again",
+                job.prompt_id
+            )),
+        ),
         _ => printer.error(
             job.message.as_deref().unwrap_or(job.status.as_str()),
             &[],

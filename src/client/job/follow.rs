@@ -2,6 +2,7 @@
 //! one, or none), reconnects, polling, timeouts and Ctrl-C — and never an ending without asking
 //! the server (history is the truth; the socket only says what happened while it was open).
 
+use super::secs as fmt_secs;
 use super::view::{ServerView, check_server, confirm_unknown, fetch_final};
 use super::{JobOptions, JobResult, JobStatus, Timings, secs};
 use crate::client::events::{ExecError, ServerMessage};
@@ -297,6 +298,65 @@ struct Follower<'a> {
     warned_status: Option<String>,
     last_reconnect_try: Instant,
     last_quiet_check: Instant,
+    /// Since when the socket has been away (the start of a possible outage).
+    gone_since: Option<Instant>,
+}
+
+/// What the follower asks the server.
+#[derive(Debug, Clone, Copy)]
+enum Question {
+    /// Where the job is.
+    View,
+    /// The final history entry, after an end signal.
+    Final,
+    /// Whether an unknown job is still unknown a moment later.
+    StillUnknown,
+}
+
+/// The server's answer.
+enum Answer {
+    View(ServerView),
+    Final(Option<HistoryEntry>),
+    StillUnknown(bool),
+}
+
+/// How asking ended without an answer.
+enum NoAnswer {
+    /// Ctrl-C or `--timeout` while waiting for the server.
+    Ended(JobResult),
+    /// The server did not come back within the window, or answered with a real error.
+    Failed(ClientError),
+}
+
+impl From<NoAnswer> for Result<Option<JobResult>, ClientError> {
+    fn from(n: NoAnswer) -> Self {
+        match n {
+            NoAnswer::Ended(r) => Ok(Some(r)),
+            NoAnswer::Failed(e) => Err(e),
+        }
+    }
+}
+
+/// The server is not answering (down, restarting, a proxy in front of it failing), as opposed to
+/// answering with an error.
+fn unreachable(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::Connect { .. }
+            | ClientError::Incomplete { .. }
+            | ClientError::Http {
+                status: 502..=504,
+                ..
+            }
+    )
+}
+
+async fn ask_once(server: &Server, pid: &str, q: Question) -> Result<Answer, ClientError> {
+    Ok(match q {
+        Question::View => Answer::View(check_server(server, pid).await?),
+        Question::Final => Answer::Final(fetch_final(server, pid).await?),
+        Question::StillUnknown => Answer::StillUnknown(confirm_unknown(server, pid).await?),
+    })
 }
 
 /// Follows a submitted job to its end: WebSocket events, reconnects, polling, timeouts, Ctrl-C;
@@ -334,6 +394,7 @@ pub async fn follow(
         warned_status: None,
         last_reconnect_try: Instant::now(),
         last_quiet_check: Instant::now(),
+        gone_since: None,
     };
     // Without messages, ask at once (an attached job may have finished already).
     let mut first = me.feed.polling().then_some(Step::Poll);
@@ -418,21 +479,29 @@ impl Follower<'_> {
             }
             Step::Msg(Incoming::Msg(m)) => {
                 self.feed.set_down(false);
+                self.gone_since = None;
                 if !self.f.handle(m, reporter) {
                     return Ok(None);
                 }
-                match fetch_final(self.server, &pid).await? {
-                    Some(entry) => Ok(Some(self.finish(entry))),
-                    // The end signal was not backed by history: if the job is gone, it is lost.
-                    None => match check_server(self.server, &pid).await? {
-                        ServerView::Unknown => Ok(Some(self.lost())),
-                        _ => Ok(None),
-                    },
+                let entry = match self.ask(Question::Final, reporter, cancel).await {
+                    Ok(Answer::Final(e)) => e,
+                    Ok(_) => unreachable!("asked for the final entry"),
+                    Err(n) => return n.into(),
+                };
+                if let Some(entry) = entry {
+                    return Ok(Some(self.finish(entry)));
+                }
+                // The end signal was not backed by history: if the job is gone, it is lost.
+                match self.ask(Question::View, reporter, cancel).await {
+                    Ok(Answer::View(ServerView::Unknown)) => Ok(Some(self.lost())),
+                    Ok(_) => Ok(None),
+                    Err(n) => n.into(),
                 }
             }
             Step::Msg(Incoming::Down) => {
                 if let Feed::Routed { down: false, .. } = &self.feed {
                     self.feed.set_down(true);
+                    self.gone_since.get_or_insert_with(Instant::now);
                     reporter.report(JobEvent::Disconnected {
                         reason: "WebSocket closed".into(),
                     });
@@ -442,12 +511,13 @@ impl Follower<'_> {
             Step::Msg(Incoming::Gap) => {
                 self.feed.set_down(false);
                 reporter.report(JobEvent::Reconnected { attempts: 1 });
-                self.reconcile().await
+                self.reconcile(reporter, cancel).await
             }
             Step::Msg(Incoming::Closed) => {
                 reporter.report(JobEvent::Disconnected {
                     reason: "WebSocket closed".into(),
                 });
+                self.gone_since.get_or_insert_with(Instant::now);
                 self.feed = Feed::Own(None);
                 let again = ws::retry_connect(
                     &self.server.retry,
@@ -470,22 +540,105 @@ impl Follower<'_> {
                 }
                 self.last_reconnect_try = Instant::now();
                 // Messages sent while we were away are gone for good: ask the server.
-                self.reconcile().await
+                self.reconcile(reporter, cancel).await
             }
             Step::Quiet => {
                 self.last_quiet_check = Instant::now();
-                self.reconcile().await
+                self.reconcile(reporter, cancel).await
             }
-            Step::Poll => self.poll(reporter).await,
+            Step::Poll => self.poll(reporter, cancel).await,
+        }
+    }
+
+    /// Asks the server; while it does not answer (a restart takes a real ComfyUI 15–60 s, a
+    /// blip a moment), waits for it — saying so — until the reconnect window ends (then a
+    /// connection error), `--timeout`, or Ctrl-C.
+    async fn ask(
+        &mut self,
+        q: Question,
+        reporter: &mut dyn Reporter,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, NoAnswer> {
+        let pid = self.f.prompt_id.clone();
+        // While waiting, one try per probe: the client's own retries would only slow noticing
+        // that the server is back.
+        let mut quick = self.server.clone();
+        quick.retry.attempts = 1;
+        let window = self.opts.reconnect_timeout;
+        let mut away: Option<Instant> = None;
+        let mut tries = 0u32;
+        loop {
+            let server = if away.is_some() { &quick } else { self.server };
+            let err = match ask_once(server, &pid, q).await {
+                Ok(a) => {
+                    if let Some(since) = away {
+                        reporter.report(JobEvent::ServerBack {
+                            after_s: since.elapsed().as_secs_f64(),
+                        });
+                        self.f.last_activity = Instant::now();
+                    }
+                    return Ok(a);
+                }
+                Err(e) if unreachable(&e) => e,
+                Err(e) => return Err(NoAnswer::Failed(e)),
+            };
+            let since = *away.get_or_insert_with(|| {
+                reporter.report(JobEvent::ServerDown {
+                    reason: err.to_string(),
+                    window_s: window.as_secs_f64(),
+                });
+                self.gone_since.unwrap_or_else(Instant::now)
+            });
+            if since.elapsed() >= window {
+                return Err(NoAnswer::Failed(ClientError::Connect {
+                    url: self.server.display_url(),
+                    reason: format!(
+                        "no answer for {} (the --reconnect-timeout window); prompt {pid} was last seen: {}",
+                        fmt_secs(since.elapsed()),
+                        self.f.last_seen()
+                    ),
+                }));
+            }
+            let pause =
+                (self.server.retry.base * 2u32.pow(tries.min(3))).min(Duration::from_secs(1));
+            tries += 1;
+            tokio::select! {
+                _ = cancel.cancelled() => {
+                    let msg = format!(
+                        "interrupted while the server was away; prompt {pid} could not be stopped and may run when it is back (comfyctl cancel {pid})"
+                    );
+                    return Err(NoAnswer::Ended(self.make(JobStatus::Cancelled, None, Some(msg))));
+                }
+                _ = sleep_until_opt(self.deadline) => {
+                    return Err(NoAnswer::Ended(self.timed_out("timed out after", self.opts.timeout)));
+                }
+                _ = tokio::time::sleep(pause) => {}
+            }
+            reporter.report(JobEvent::ServerWaiting {
+                waited_s: since.elapsed().as_secs_f64(),
+                window_s: window.as_secs_f64(),
+            });
         }
     }
 
     /// After a gap in the messages: finished → the end; unknown (twice) → lost; else go on.
-    async fn reconcile(&mut self) -> Result<Option<JobResult>, ClientError> {
-        let pid = self.f.prompt_id.clone();
-        let r = match check_server(self.server, &pid).await? {
+    async fn reconcile(
+        &mut self,
+        reporter: &mut dyn Reporter,
+        cancel: &CancellationToken,
+    ) -> Result<Option<JobResult>, ClientError> {
+        let view = match self.ask(Question::View, reporter, cancel).await {
+            Ok(Answer::View(v)) => v,
+            Ok(_) => unreachable!("asked for a view"),
+            Err(n) => return n.into(),
+        };
+        let r = match view {
             ServerView::Finished(entry) => Some(self.finish(entry)),
-            ServerView::Unknown if confirm_unknown(self.server, &pid).await? => Some(self.lost()),
+            ServerView::Unknown => match self.ask(Question::StillUnknown, reporter, cancel).await {
+                Ok(Answer::StillUnknown(true)) => Some(self.lost()),
+                Ok(_) => None,
+                Err(n) => return n.into(),
+            },
             _ => None,
         };
         self.f.last_activity = Instant::now();
@@ -496,9 +649,14 @@ impl Follower<'_> {
     async fn poll(
         &mut self,
         reporter: &mut dyn Reporter,
+        cancel: &CancellationToken,
     ) -> Result<Option<JobResult>, ClientError> {
-        let pid = self.f.prompt_id.clone();
-        match check_server(self.server, &pid).await? {
+        let view = match self.ask(Question::View, reporter, cancel).await {
+            Ok(Answer::View(v)) => v,
+            Ok(_) => unreachable!("asked for a view"),
+            Err(n) => return n.into(),
+        };
+        match view {
             ServerView::Finished(entry) => return Ok(Some(self.finish(entry))),
             ServerView::Unknown => {
                 self.unknown_strikes += 1;

@@ -31,12 +31,15 @@ pub use submit::{Detached, parse_rejection, submit_detached};
 pub use view::cancel_on_server;
 
 /// How long to follow a job; resolved once from flags, environment and profile.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct JobOptions {
     /// Give up after this long in total.
     pub timeout: Option<Duration>,
     /// Give up when the server says nothing for this long (checked against the server first).
     pub idle_timeout: Option<Duration>,
+    /// When the server stops answering mid-job, wait this long for it (a restart) before
+    /// giving up with a connection error; never past `timeout`.
+    pub reconnect_timeout: Duration,
 }
 
 /// How a job ended, from the client's point of view.
@@ -352,12 +355,23 @@ pub(crate) fn secs(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
 
+impl Default for JobOptions {
+    fn default() -> Self {
+        JobOptions {
+            timeout: None,
+            idle_timeout: None,
+            reconnect_timeout: Duration::from_secs(crate::settings::DEFAULT_RECONNECT_TIMEOUT_SECS),
+        }
+    }
+}
+
 impl JobOptions {
     /// The options the resolved settings stand for.
     pub fn from_settings(s: &crate::settings::Settings) -> JobOptions {
         JobOptions {
             timeout: s.timeout,
             idle_timeout: s.idle_timeout,
+            reconnect_timeout: s.reconnect_timeout,
         }
     }
 }

@@ -77,6 +77,10 @@ pub struct Faults {
     pub output_size: Option<u64>,
     /// The server "restarts" during the next run: queue and history vanish, sockets drop.
     pub lose_job: bool,
+    /// At this sampler step of the next run the server goes away: its port refuses
+    /// connections for the outage's downtime (`None`: it never comes back). A restart loses the
+    /// queue, the history and the running job; a blip keeps them and the job runs on.
+    pub outage_at_step: Option<(u64, Outage)>,
     /// Write history this long after `execution_success` (0.26 writes it before `executing null`).
     pub history_delay: Option<Duration>,
     /// Send an `ExecutionBlocked` error (not terminal) before the first node.
@@ -144,6 +148,15 @@ impl QueueItem {
     }
 }
 
+/// The server going away for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    /// How long the port refuses connections (`None`: for good).
+    pub downtime: Option<Duration>,
+    /// A restart (everything in memory lost) rather than a network blip.
+    pub restart: bool,
+}
+
 #[derive(Default)]
 struct Inner {
     queue: VecDeque<QueueItem>,
@@ -197,6 +210,10 @@ struct Inner {
     rng: u64,
     /// Tells this server's outputs from another's (chaos mode).
     server_nonce: u64,
+    /// Bumped by every restart: a job running across one is abandoned, like the process was.
+    generation: u64,
+    /// The outage under way, for the serving loop.
+    outage: Option<Outage>,
 }
 
 impl Inner {
@@ -265,6 +282,8 @@ pub struct Shared {
     step_delay: Duration,
     inner: Mutex<Inner>,
     wake: Notify,
+    /// Counts outages; the serving loop stops listening at each change.
+    outages: tokio::sync::watch::Sender<u64>,
     object_info: Value,
     cloud: Option<CloudOptions>,
     storage_url: std::sync::OnceLock<String>,
@@ -368,6 +387,11 @@ impl FakeServer {
             stop: Some(stop_tx),
             thread: Some(thread),
         }
+    }
+
+    /// The server goes away now for `outage.downtime` (see [`Outage`]).
+    pub fn outage(&self, outage: Outage) {
+        go_down(&self.shared, outage);
     }
 
     /// Serves `data` at `/files/{name}` on both hosts (and `/hf/{name}` redirecting there).
@@ -579,6 +603,7 @@ pub async fn serve(
         step_delay: opts.step_delay,
         inner: Mutex::new(inner),
         wake: Notify::new(),
+        outages: tokio::sync::watch::Sender::new(0),
         object_info,
         cloud: opts.cloud.clone(),
         storage_url: std::sync::OnceLock::new(),
@@ -656,16 +681,66 @@ pub async fn serve(
         .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(worker(shared.clone()));
+    let s = shared.clone();
     let fut = async move {
-        // aiohttp (ComfyUI) sets TCP_NODELAY; without it, small WebSocket frames wait ~40 ms
-        // for delayed ACKs and every benchmark measures that instead of the client.
-        use axum::serve::ListenerExt;
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let _ = axum::serve(listener, app).await;
+        let mut listener = Some(listener);
+        let mut outages = s.outages.subscribe();
+        loop {
+            let l = match listener.take() {
+                Some(l) => l,
+                None => rebind(addr).await,
+            };
+            // aiohttp (ComfyUI) sets TCP_NODELAY; without it, small WebSocket frames wait
+            // ~40 ms for delayed ACKs and every benchmark measures that instead of the client.
+            use axum::serve::ListenerExt;
+            let l = l.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            let mut seen = outages.clone();
+            let _ = axum::serve(l, app.clone())
+                .with_graceful_shutdown(async move {
+                    let _ = seen.changed().await;
+                })
+                .await;
+            // Down: the port refuses connections until the outage ends (never, for good).
+            outages.borrow_and_update();
+            let outage = s.inner.lock().unwrap().outage;
+            match outage.and_then(|o| o.downtime) {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending::<()>().await,
+            }
+            s.inner.lock().unwrap().outage = None;
+        }
     };
     (addr, shared, fut)
+}
+
+/// Binds the port again after an outage (a moment after close it may still be in use).
+async fn rebind(addr: SocketAddr) -> tokio::net::TcpListener {
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => return l,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// The server goes away now: sockets drop and the port closes; a restart also forgets the
+/// queue, the history and the running job.
+fn go_down(s: &Shared, outage: Outage) {
+    {
+        let mut i = s.inner.lock().unwrap();
+        i.outage = Some(outage);
+        i.sockets.clear();
+        if outage.restart {
+            i.generation += 1;
+            i.history.clear();
+            i.queue.clear();
+            i.running = None;
+            i.running_node = None;
+        }
+    }
+    s.outages.send_modify(|n| *n += 1);
 }
 
 async fn log_request(
@@ -2425,7 +2500,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
     let sid = sid.as_deref();
     let prompt = item.prompt.clone();
     let outputs = item.outputs.clone();
-    let (lose, blocked, legacy, history_delay) = {
+    let (lose, blocked, legacy, history_delay, generation) = {
         let mut i = s.inner.lock().unwrap();
         i.running = Some(item);
         i.interrupt = false;
@@ -2436,6 +2511,7 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
             i.faults.execution_blocked,
             i.faults.legacy_messages,
             i.faults.history_delay,
+            i.generation,
         )
     };
     let mut messages: Vec<Value> = Vec::new();
@@ -2567,6 +2643,26 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
         if let Some(steps) = steps {
             for step in 1..=steps {
                 pause(s.step_delay).await;
+                let outage = {
+                    let mut i = s.inner.lock().unwrap();
+                    if i.generation != generation {
+                        // Restarted under us: this process is gone, so is the job.
+                        return;
+                    }
+                    match i.faults.outage_at_step {
+                        Some((at, o)) if at == step => {
+                            i.faults.outage_at_step = None;
+                            Some(o)
+                        }
+                        _ => None,
+                    }
+                };
+                if let Some(o) = outage {
+                    go_down(s, o);
+                    if o.restart {
+                        return;
+                    }
+                }
                 if s.inner.lock().unwrap().interrupt {
                     interrupted = true;
                     break;
@@ -2752,6 +2848,9 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
         let pid = pid.clone();
         move || {
             let mut i = s.inner.lock().unwrap();
+            if i.generation != generation {
+                return;
+            }
             i.history.retain(|(k, _)| *k != pid);
             i.history.push((pid, entry));
         }
