@@ -323,7 +323,7 @@ enum Answer {
 /// How asking ended without an answer.
 enum NoAnswer {
     /// Ctrl-C or `--timeout` while waiting for the server.
-    Ended(JobResult),
+    Ended(Box<JobResult>),
     /// The server did not come back within the window, or answered with a real error.
     Failed(ClientError),
 }
@@ -331,7 +331,7 @@ enum NoAnswer {
 impl From<NoAnswer> for Result<Option<JobResult>, ClientError> {
     fn from(n: NoAnswer) -> Self {
         match n {
-            NoAnswer::Ended(r) => Ok(Some(r)),
+            NoAnswer::Ended(r) => Ok(Some(*r)),
             NoAnswer::Failed(e) => Err(e),
         }
     }
@@ -607,10 +607,10 @@ impl Follower<'_> {
                     let msg = format!(
                         "interrupted while the server was away; prompt {pid} could not be stopped and may run when it is back (comfyctl cancel {pid})"
                     );
-                    return Err(NoAnswer::Ended(self.make(JobStatus::Cancelled, None, Some(msg))));
+                    return Err(NoAnswer::Ended(Box::new(self.make(JobStatus::Cancelled, None, Some(msg)))));
                 }
                 _ = sleep_until_opt(self.deadline) => {
-                    return Err(NoAnswer::Ended(self.timed_out("timed out after", self.opts.timeout)));
+                    return Err(NoAnswer::Ended(Box::new(self.timed_out("timed out after", self.opts.timeout))));
                 }
                 _ = tokio::time::sleep(pause) => {}
             }
@@ -927,7 +927,7 @@ mod tests {
         let mut events = Collect::default();
         let opts = JobOptions {
             timeout: Some(Duration::from_secs(20)),
-            idle_timeout: None,
+            ..JobOptions::default()
         };
         let r = follow(
             &server,
