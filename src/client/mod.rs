@@ -13,6 +13,7 @@ pub mod outputs;
 pub mod queue;
 pub mod report;
 pub mod router;
+pub mod sse;
 pub mod status;
 pub mod upload;
 pub mod ws;
