@@ -14,4 +14,5 @@ mod queue;
 mod run;
 mod setup;
 mod tls;
+mod v2_fake;
 mod watch;

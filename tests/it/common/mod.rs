@@ -1,6 +1,7 @@
 //! Shared test helpers: the fake server and a hermetic command builder.
 
 pub mod fake_server;
+pub mod fake_v2;
 pub mod tls;
 
 use assert_cmd::Command;
