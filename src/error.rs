@@ -103,6 +103,12 @@ pub fn classify(err: &anyhow::Error) -> ExitStatus {
         if let Some(c) = cause.downcast_ref::<crate::client::ClientError>() {
             return c.exit_status();
         }
+        if let Some(v) = cause.downcast_ref::<crate::client::v2::V2Error>() {
+            return v.exit_status();
+        }
+        if let Some(v) = cause.downcast_ref::<crate::client::v2::ApiError>() {
+            return v.exit_status();
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::BrokenPipe
         {
@@ -137,6 +143,14 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
                 c.downcast_ref::<crate::client::ClientError>()
                     .and_then(|e| e.hint())
             })
+            .or_else(|| {
+                c.downcast_ref::<crate::client::v2::V2Error>()
+                    .and_then(|e| e.hint())
+            })
+            .or_else(|| {
+                c.downcast_ref::<crate::client::v2::ApiError>()
+                    .and_then(|e| e.hint())
+            })
     })
 }
 
@@ -167,5 +181,23 @@ mod tests {
         assert_eq!(classify(&e), ExitStatus::Rejected);
         let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
         assert!(is_broken_pipe(&e));
+    }
+
+    #[test]
+    fn classifies_v2_errors() {
+        let api = |status, body: &[u8]| {
+            crate::client::v2::ApiError::from_parts("POST", "/api/v2/jobs", status, None, body)
+        };
+        let rejected = api(
+            422,
+            br#"{"error":{"code":"invalid_workflow","message":"Prompt outputs failed validation","details":{"node_errors":{}}}}"#,
+        );
+        let e = anyhow::Error::new(crate::client::v2::V2Error::from(rejected)).context("run");
+        assert_eq!(classify(&e), ExitStatus::Rejected);
+        let e = anyhow::Error::new(api(401, b"")).context("run");
+        assert_eq!(classify(&e), ExitStatus::Connection);
+        assert!(hint(&e).unwrap().contains("COMFY_API_KEY"));
+        let e = anyhow::Error::new(api(400, br#"{"error":{"code":"invalid_request"}}"#));
+        assert_eq!(classify(&e), ExitStatus::Usage);
     }
 }

@@ -16,6 +16,7 @@ pub mod router;
 pub mod sse;
 pub mod status;
 pub mod upload;
+pub mod v2;
 pub mod ws;
 
 pub use http::{RetryPolicy, Server};

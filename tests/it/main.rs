@@ -14,5 +14,6 @@ mod queue;
 mod run;
 mod setup;
 mod tls;
+mod v2_client;
 mod v2_fake;
 mod watch;
