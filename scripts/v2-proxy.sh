@@ -6,6 +6,9 @@
 # processes it started.
 #
 #   scripts/v2-proxy.sh            # V2_PROXY_VENV=DIR reuses a venv between runs
+#
+# Then it replays every recording against that real proxy (the comparison of tests/it/v2_fake.rs)
+# to show that the fake ComfyUI serves the real proxy as real ComfyUI did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,3 +63,8 @@ start=$(date +%s)
 "$VENV/bin/python" scripts/v2_proxy_check.py "http://127.0.0.1:$PROXY_PORT" "$TOKEN" \
   tests/fixtures/comfy-api-v2/a_invert_output.png
 echo "checks took $(( $(date +%s) - start )) s"
+
+echo "== every recorded scenario replayed against the real proxy in front of the fake ComfyUI"
+# The same comparison tests/it/v2_fake.rs makes for the fake v2 server (its own proxy and
+# ComfyUI processes; the real keepalive is 15 s, so this takes about 40 s).
+COMFY_API_PROXY="$VENV/bin/comfy-api-proxy" cargo test --locked --quiet --test it real_proxy -- --ignored

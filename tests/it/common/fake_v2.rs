@@ -347,15 +347,21 @@ async fn sniff_head_content(s: &Arc<V2State>, mut tcp: TcpStream) -> Option<TcpS
         .unwrap_or("application/octet-stream")
         .to_string();
     let bytes = resp.bytes().await.ok()?;
+    let close = headers
+        .get(header::CONNECTION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("close"));
     let mut out = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nDate: {}\r\nServer: Python/3.11 aiohttp/3.14.5\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nDate: {}\r\nServer: Python/3.11 aiohttp/3.14.5\r\n{}\r\n",
         bytes.len(),
-        http_date()
+        http_date(),
+        if close { "Connection: close\r\n" } else { "" }
     )
     .into_bytes();
     out.extend_from_slice(&bytes);
     tcp.write_all(&out).await.ok()?;
-    Some(tcp)
+    // Asked to close: close; else the connection goes on, poisoned.
+    (!close).then_some(tcp)
 }
 
 fn http_date() -> String {
