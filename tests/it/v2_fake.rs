@@ -1307,3 +1307,44 @@ async fn replay_old(r: &mut Replayer) {
     r.scenario("upstream-0.3.64/j_events_after_finish", &[])
         .await;
 }
+
+/// Surprise 4: ComfyUI keeps one socket per client id and the proxy uses the job id, so only
+/// the newest stream of a job gets live events; older ones hear nothing until their keepalive
+/// re-check, which then ends them with the job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_newest_stream_of_a_job_gets_live_events() {
+    let fake = start(Version::V0_26, 700);
+    let base = fake.v2_url();
+    // A blocker runs while the streams open on the queued job, so every stream's WebSocket
+    // is connected before the job sends anything.
+    let mut blocker = crate::common::sample_workflow();
+    blocker["3"]["inputs"]["steps"] = json!(15);
+    submit(&base, &blocker).await;
+    let mut wf = crate::common::sample_workflow();
+    wf["3"]["inputs"]["seed"] = json!(99);
+    wf["3"]["inputs"]["steps"] = json!(10);
+    let job = submit(&base, &wf).await;
+    let id = job["id"].as_str().unwrap().to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let (b, i) = (base.clone(), id.clone());
+        tasks.push(tokio::spawn(async move { read_stream(&b, &i).await.0 }));
+        // Each stream's WebSocket connects before the next stream opens.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let mut live = Vec::new();
+    for t in tasks {
+        let frames = t.await.unwrap();
+        let last = frames.iter().rev().find(|(e, _)| e == "status").unwrap();
+        assert_eq!(last.1["status"], "succeeded", "{frames:?}");
+        live.push(
+            frames
+                .iter()
+                .filter(|(e, d)| e == "preview" || (e == "progress" && d.get("step").is_some()))
+                .count(),
+        );
+    }
+    assert_eq!(live[0], 0, "{live:?}");
+    assert_eq!(live[1], 0, "{live:?}");
+    assert!(live[2] > 0, "{live:?}");
+}
