@@ -211,6 +211,26 @@ impl Replayer {
             && v["queue_pending"].as_array().is_some_and(Vec::is_empty)
     }
 
+    async fn wait_started(&self, recorded_job: &str) {
+        let id = self.subst(recorded_job);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let r = self
+                .http
+                .get(format!("{}/api/v2/jobs/{id}", self.base))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap();
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            if v["status"] != "queued" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("job {recorded_job} ({id}) never started");
+    }
+
     async fn wait_terminal(&self, recorded_job: &str) {
         let id = self.subst(recorded_job);
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -496,6 +516,20 @@ impl Replayer {
             let mut e = e.clone();
             if let Some(Step::Body(b)) = here.iter().find(|s| matches!(s, Step::Body(_))) {
                 e["request"]["json"] = serde_json::from_str(b).unwrap();
+            }
+            // A stream whose recording opens on `running`: wait until the fake's worker has
+            // picked the job up (on a loaded machine it may not have yet).
+            let first = &e["response"]["frames"][0];
+            if e["kind"] == "sse"
+                && first["event"] == "status"
+                && first["data"]["status"] == "running"
+            {
+                let path = e["request"]["path"].as_str().unwrap();
+                let job = path
+                    .trim_start_matches("/api/v2/jobs/")
+                    .trim_end_matches("/events")
+                    .to_string();
+                self.wait_started(&job).await;
             }
             match e["kind"].as_str().unwrap() {
                 "sse" => {
