@@ -75,6 +75,8 @@ fn rec_header<'a>(resp: &'a Value, name: &str) -> Option<&'a str> {
 enum Step {
     /// Wait until this (recorded) job id is terminal before the exchange.
     WaitTerminal(&'static str),
+    /// Wait until this (recorded) job id has left the queue.
+    WaitStarted(&'static str),
     /// Sleep first.
     Sleep(u64),
     /// Script the closing lookup of the next stream.
@@ -497,6 +499,7 @@ impl Replayer {
             for s in &here {
                 match (s, &self.server) {
                     (Step::WaitTerminal(j), _) => self.wait_terminal(j).await,
+                    (Step::WaitStarted(j), _) => self.wait_started(j).await,
                     (Step::Sleep(ms), _) => tokio::time::sleep(Duration::from_millis(*ms)).await,
                     (Step::EndRace(r), Some(srv)) => srv.faults(|f| f.end_races.push_back(*r)),
                     (Step::WsDelay(ms), Some(srv)) => {
@@ -1017,7 +1020,12 @@ async fn replay_all(r: &mut Replayer) {
         ],
     )
     .await;
-    r.scenario("a2_invert_queued", &[]).await;
+    // a2: the blocker runs when the invert's stream opens (queue position 1).
+    r.scenario(
+        "a2_invert_queued",
+        &[(3, WaitStarted("ddf622b0-d319-4082-ba06-1c539fe11bb4"))],
+    )
+    .await;
     // b: the closing lookup raced the end of the job (surprise 1).
     r.scenario("b_sample", &[(2, EndRace(Race::Expired))]).await;
     // b2: its nodes but the sampler are the same as b's; whether they were still cached on the
@@ -1034,6 +1042,7 @@ async fn replay_all(r: &mut Replayer) {
     r.scenario(
         "f_cancel",
         &[
+            (3, WaitStarted("a21ced8c-341a-4273-922f-b89b5e59f5c2")),
             (5, Sleep(500)),
             (6, Allow("status", &["canceled", "canceling"])),
             (6, Allow("progress", &["*"])),
