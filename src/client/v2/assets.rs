@@ -159,16 +159,13 @@ impl V2Client {
                 .part("file", part);
             self.server()
                 .log(|| format!("POST {} ({} bytes)", url, bytes.len()));
-            let mut req = self
-                .server()
-                .client()
-                .request(Method::POST, url.clone())
-                .multipart(form);
-            if super::same_origin(&self.server().base, &url) {
-                for (k, v) in self.server().auth_headers_for(&url) {
-                    req = req.header(k.as_str(), v.expose());
-                }
-            }
+            let req = self.authorized(
+                self.server()
+                    .client()
+                    .request(Method::POST, url.clone())
+                    .multipart(form),
+                &url,
+            );
             let r: Result<Asset, V2Error> = match req.send().await {
                 Ok(resp) => match Self::read(resp, "POST /api/v2/assets").await {
                     Ok(a) => Self::decode("POST", "/api/v2/assets", &a),

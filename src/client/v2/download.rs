@@ -63,8 +63,13 @@ impl Drop for Partial {
 enum Attempt {
     /// All bytes are in the partial file.
     Done,
-    /// Try again (resuming from what is there, or from 0 when `restart`).
-    Retry { reason: String, restart: bool },
+    /// Try again (resuming from what is there, or from 0 when `restart`), after `wait` when
+    /// the server named one (`Retry-After`).
+    Retry {
+        reason: String,
+        restart: bool,
+        wait: Option<std::time::Duration>,
+    },
 }
 
 impl V2Client {
@@ -126,7 +131,11 @@ impl V2Client {
                 .await?;
             match r {
                 Attempt::Done => break,
-                Attempt::Retry { reason, restart } => {
+                Attempt::Retry {
+                    reason,
+                    restart,
+                    wait,
+                } => {
                     attempt += 1;
                     if attempt >= self.server().retry.attempts {
                         return Err(ClientError::Download {
@@ -144,7 +153,10 @@ impl V2Client {
                         attempt,
                     });
                     tokio::select! {
-                        _ = tokio::time::sleep(self.server().retry.delay(attempt - 1)) => {}
+                        _ = tokio::time::sleep(wait.map_or_else(
+                            || self.server().retry.delay(attempt - 1),
+                            |w| w.min(std::time::Duration::from_secs(60)),
+                        )) => {}
                         _ = cancel.cancelled() => return Err(ClientError::Cancelled.into()),
                     }
                 }
@@ -218,9 +230,7 @@ impl V2Client {
             });
             let mut req = self.server().client().request(Method::GET, url.clone());
             if trusted {
-                for (k, v) in self.server().auth_headers_for(&url) {
-                    req = req.header(k.as_str(), v.expose());
-                }
+                req = self.authorized(req, &url);
             }
             if have > 0 {
                 req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
@@ -235,6 +245,7 @@ impl V2Client {
                     return Ok(Attempt::Retry {
                         reason: format!("request failed: {}", e.without_url()),
                         restart: false,
+                        wait: None,
                     });
                 }
             };
@@ -288,6 +299,7 @@ impl V2Client {
                         return Ok(Attempt::Retry {
                             reason: "the server resumed at another byte".into(),
                             restart: true,
+                            wait: None,
                         });
                     }
                 }
@@ -304,11 +316,13 @@ impl V2Client {
                     return Ok(Attempt::Retry {
                         reason: format!("the server could not resume at byte {have}"),
                         restart: true,
+                        wait: None,
                     });
                 }
                 return Ok(Attempt::Retry {
                     reason: e.to_string(),
                     restart: false,
+                    wait: e.retry_after,
                 });
             }
             s => {
@@ -329,6 +343,7 @@ impl V2Client {
                     return Ok(Attempt::Retry {
                         reason: e.to_string(),
                         restart: false,
+                        wait: e.retry_after,
                     });
                 }
                 return Err(e.into());
@@ -366,6 +381,7 @@ impl V2Client {
                     return Ok(Attempt::Retry {
                         reason: format!("connection broke after {got} bytes: {}", e.without_url()),
                         restart: false,
+                        wait: None,
                     });
                 }
             }
@@ -379,6 +395,7 @@ impl V2Client {
             Some(t) if t != got => Ok(Attempt::Retry {
                 reason: format!("got {got} of {t} bytes"),
                 restart: got > t,
+                wait: None,
             }),
             _ => Ok(Attempt::Done),
         }

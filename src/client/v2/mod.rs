@@ -17,7 +17,6 @@ pub use types::{
     Asset, BadEvent, Job, JobError, JobList, JobStatus, JobWorkflow, Output, Progress, StreamEvent,
 };
 
-use super::http::same_origin;
 use super::sse::{SseItem, SseReader};
 use super::{ClientError, Server};
 use crate::secret::{Secret, redact_url};
@@ -129,6 +128,20 @@ impl V2Client {
         self.server.endpoint(&format!("/api/v2{path}"))
     }
 
+    /// Adds the server's credentials when `url` is on its origin (scheme, host, port), and
+    /// nothing otherwise.
+    pub(crate) fn authorized(
+        &self,
+        mut req: reqwest::RequestBuilder,
+        url: &url::Url,
+    ) -> reqwest::RequestBuilder {
+        // auth_headers_for is empty for any other origin.
+        for (k, v) in self.server.auth_headers_for(url) {
+            req = req.header(k.as_str(), v.expose());
+        }
+        req
+    }
+
     /// One request, credentials only to the server's origin; `extra` headers as given.
     pub(crate) async fn send(
         &self,
@@ -139,12 +152,7 @@ impl V2Client {
         json_body: bool,
     ) -> Result<reqwest::Response, ClientError> {
         self.server.log(|| format!("{method} {}", redact_url(url)));
-        let mut req = self.server.client().request(method, url.clone());
-        if same_origin(&self.server.base, url) {
-            for (k, v) in self.server.auth_headers_for(url) {
-                req = req.header(k.as_str(), v.expose());
-            }
-        }
+        let mut req = self.authorized(self.server.client().request(method, url.clone()), url);
         for (k, v) in extra {
             req = req.header(*k, v);
         }
