@@ -68,6 +68,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l object-info -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l reconnect-timeout -d 'Wait this long for a server that went away during a job (a restart) before giving up [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
@@ -145,6 +146,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s j -l jobs -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l reconnect-timeout -d 'Wait this long for a server that went away during a job (a restart) before giving up [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s o -l output-dir -d 'The batch directory [default: a new batch-DATE-TIME folder in the output dir]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l name -d 'Folder name of each job: fields {index}, {seed}, {rep} and every swept parameter' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l grid -d 'Draw a contact sheet of each job\'s first image (an X/Y plot for one or two sweeps)' -r -F
@@ -249,6 +251,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l events -d 'C
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l reconnect-timeout -d 'Wait this long for a server that went away during a job (a restart) before giving up [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'

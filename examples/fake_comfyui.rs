@@ -12,10 +12,15 @@
 //! --served-log FILE (queued prompt ids and output checksums), for scripts/soak.sh,
 //! --cloud KEY (imitate Comfy Cloud: /api routes, X-API-Key, signed-URL redirects to a second
 //! host, a broadcast WebSocket), --front-end-root DIR (serve the editor from a
-//! `comfyui-frontend-package` static folder: scripts/editor-oracle.sh).
+//! `comfyui-frontend-package` static folder: scripts/editor-oracle.sh), --v2 [TOKEN] (also serve
+//! the Comfy API v2 through a fake comfy-api-proxy in front of this server, on --v2-port N or a
+//! free port; TOKEN is its Bearer token), --v2-keepalive-ms N (its stream keepalive, 15 s by
+//! default), and --outage-at-step N [--downtime-ms MS] [--blip] (a restart or a network blip).
 
 #[path = "../tests/it/common/fake_server.rs"]
 mod fake_server;
+#[path = "../tests/it/common/fake_v2.rs"]
+mod fake_v2;
 
 use fake_server::{CloudOptions, FakeOptions, Version, serve};
 use std::time::Duration;
@@ -26,8 +31,8 @@ fn main() {
         step_delay: Duration::from_millis(50),
         ..Default::default()
     };
-    let mut args = std::env::args().skip(1);
-    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--progress-burst N] [--preview-burst N] [--chaos RATE] [--served-log FILE] [--cloud KEY] [--front-end-root DIR] [--outage-at-step N [--downtime-ms MS] [--blip]]";
+    let mut args = std::env::args().skip(1).peekable();
+    const USAGE: &str = "usage: fake_comfyui [--port N] [--old] [--step-delay-ms N] [--fail-class CLASS] [--drop-ws-after N] [--output-size BYTES] [--view-truncate N] [--fail-next KIND:COUNT:STATUS] [--progress-burst N] [--preview-burst N] [--chaos RATE] [--served-log FILE] [--cloud KEY] [--front-end-root DIR] [--outage-at-step N [--downtime-ms MS] [--blip]] [--v2 [TOKEN]] [--v2-port N] [--v2-keepalive-ms N]";
     let usage = || -> ! {
         eprintln!("{USAGE}");
         std::process::exit(2)
@@ -102,6 +107,18 @@ fn main() {
                 Some((_, o)) => o.restart = false,
                 None => usage(),
             },
+            "--v2" => {
+                let token = args.next_if(|a| !a.starts_with("--"));
+                opts.v2.get_or_insert_with(Default::default).token = token;
+            }
+            "--v2-port" => {
+                let port = val().parse().unwrap_or_else(|_| usage());
+                opts.v2.get_or_insert_with(Default::default).port = port;
+            }
+            "--v2-keepalive-ms" => {
+                let ms = val().parse().unwrap_or_else(|_| usage());
+                opts.v2.get_or_insert_with(Default::default).keepalive = Duration::from_millis(ms);
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return;
@@ -115,8 +132,11 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let (addr, _shared, fut) = serve(opts).await;
+        let (addr, shared, fut) = serve(opts).await;
         eprintln!("fake ComfyUI listening on http://{addr}");
+        if let Some(v2) = shared.v2_url() {
+            eprintln!("fake Comfy API v2 listening on {v2}");
+        }
         tokio::select! {
             _ = fut => {}
             _ = tokio::signal::ctrl_c() => {}

@@ -21,9 +21,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// How long to wait for a server to come back when every server is down, before the remaining
-/// jobs are failed.
-pub const ALL_DOWN_GRACE: Duration = Duration::from_secs(30);
 /// How often a server that is down is asked whether it is back.
 pub const PROBE_EVERY: Duration = Duration::from_secs(3);
 
@@ -344,8 +341,13 @@ impl Runner<'_> {
                     set.spawn_local(task);
                 }
             }
-            if let Some(gone) = self.sched.give_up(ALL_DOWN_GRACE, Instant::now()) {
-                let reason = format!("no server reachable for {}s", ALL_DOWN_GRACE.as_secs());
+            // Jobs not yet submitted wait for a server as long as a job waits for its own.
+            let grace = self.opts.job.reconnect_timeout;
+            if let Some(gone) = self.sched.give_up(grace, Instant::now()) {
+                let reason = format!(
+                    "no server reachable for {}s (--reconnect-timeout)",
+                    grace.as_secs()
+                );
                 ui.suspend(|| self.printer.error(&reason, &[], None));
                 for index in gone {
                     self.record_failure(index, "", "connect", &reason)?;

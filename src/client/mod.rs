@@ -14,8 +14,10 @@ pub mod outputs;
 pub mod queue;
 pub mod report;
 pub mod router;
+pub mod sse;
 pub mod status;
 pub mod upload;
+pub mod v2;
 pub mod ws;
 
 pub use http::{RetryPolicy, Server};

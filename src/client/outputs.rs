@@ -341,6 +341,7 @@ impl Drop for TempGuard {
 pub async fn get_following_redirects(
     server: &Server,
     start: url::Url,
+    from_byte: Option<u64>,
 ) -> Result<reqwest::Response, ClientError> {
     let mut url = start;
     let mut trusted = true;
@@ -358,6 +359,9 @@ pub async fn get_following_redirects(
             for (k, v) in server.auth_headers_for(&url) {
                 req = req.header(k.as_str(), v.expose());
             }
+        }
+        if let Some(from) = from_byte.filter(|b| *b > 0) {
+            req = req.header(reqwest::header::RANGE, format!("bytes={from}-"));
         }
         let resp = req.send().await.map_err(|e| server.connect_error(e))?;
         if resp.status().is_redirection()
@@ -472,7 +476,7 @@ async fn download_once(
         reason,
     };
     let resp = tokio::select! {
-        r = get_following_redirects(server, url.clone()) => r.map_err(|e| match e {
+        r = get_following_redirects(server, url.clone(), None) => r.map_err(|e| match e {
             // Mid-run the server was reachable a moment ago: call it a failed download.
             ClientError::Connect { reason, .. } => (dl_err(format!("request failed: {reason}")), true),
             other => (other, true),

@@ -29,6 +29,12 @@ pub fn classify(err: &anyhow::Error) -> ExitStatus {
         if let Some(c) = cause.downcast_ref::<crate::client::ClientError>() {
             return c.exit_status();
         }
+        if let Some(v) = cause.downcast_ref::<crate::client::v2::V2Error>() {
+            return v.exit_status();
+        }
+        if let Some(v) = cause.downcast_ref::<crate::client::v2::ApiError>() {
+            return v.exit_status();
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             // A closed stdout is a reader that went away (`| head`); any other I/O error here
             // is a local file the user named (the typed errors above cover the rest).
@@ -80,6 +86,14 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
                 c.downcast_ref::<crate::client::ClientError>()
                     .and_then(|e| e.hint())
             })
+            .or_else(|| {
+                c.downcast_ref::<crate::client::v2::V2Error>()
+                    .and_then(|e| e.hint())
+            })
+            .or_else(|| {
+                c.downcast_ref::<crate::client::v2::ApiError>()
+                    .and_then(|e| e.hint())
+            })
     })
 }
 
@@ -116,5 +130,23 @@ mod tests {
         assert!(hint(&e).unwrap().contains("bug"));
         let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
         assert_eq!(classify(&e), ExitStatus::Usage, "a local file problem");
+    }
+
+    #[test]
+    fn classifies_v2_errors() {
+        let api = |status, body: &[u8]| {
+            crate::client::v2::ApiError::from_parts("POST", "/api/v2/jobs", status, None, body)
+        };
+        let rejected = api(
+            422,
+            br#"{"error":{"code":"invalid_workflow","message":"Prompt outputs failed validation","details":{"node_errors":{}}}}"#,
+        );
+        let e = anyhow::Error::new(crate::client::v2::V2Error::from(rejected)).context("run");
+        assert_eq!(classify(&e), ExitStatus::Rejected);
+        let e = anyhow::Error::new(api(401, b"")).context("run");
+        assert_eq!(classify(&e), ExitStatus::Connection);
+        assert!(hint(&e).unwrap().contains("COMFY_API_KEY"));
+        let e = anyhow::Error::new(api(400, br#"{"error":{"code":"invalid_request"}}"#));
+        assert_eq!(classify(&e), ExitStatus::Usage);
     }
 }

@@ -669,6 +669,10 @@ fn jobs_spread_over_two_servers_and_move_when_one_goes_down() {
             "--url",
             &ub,
             "--json",
+            // The second server never comes back: its job in flight waits this long for it
+            // (a restart) before moving.
+            "--reconnect-timeout",
+            "5",
         ],
     );
     wait_for(

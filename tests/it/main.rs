@@ -20,4 +20,6 @@ mod report;
 mod run;
 mod setup;
 mod tls;
+mod v2_client;
+mod v2_fake;
 mod watch;

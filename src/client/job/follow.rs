@@ -338,12 +338,12 @@ impl From<NoAnswer> for Result<Option<JobResult>, ClientError> {
 }
 
 /// The server is not answering (down, restarting, a proxy in front of it failing), as opposed to
-/// answering with an error.
+/// answering with an error. An answer that stalls after its headers is a hung server, not a gone
+/// one: that is reported, not waited on.
 fn unreachable(e: &ClientError) -> bool {
     matches!(
         e,
         ClientError::Connect { .. }
-            | ClientError::Incomplete { .. }
             | ClientError::Http {
                 status: 502..=504,
                 ..

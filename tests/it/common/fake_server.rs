@@ -287,6 +287,14 @@ pub struct Shared {
     object_info: Value,
     cloud: Option<CloudOptions>,
     storage_url: std::sync::OnceLock<String>,
+    v2: std::sync::OnceLock<Arc<super::fake_v2::V2State>>,
+}
+
+impl Shared {
+    /// The v2 service's base URL, when one was started.
+    pub fn v2_url(&self) -> Option<String> {
+        self.v2.get().map(|v| v.url())
+    }
 }
 
 /// Options for starting a fake server.
@@ -305,6 +313,9 @@ pub struct FakeOptions {
     /// Serve the editor from this `comfyui-frontend-package` static folder, with the routes it
     /// needs to start (`--front-end-root`, as ComfyUI has).
     pub front_end_root: Option<std::path::PathBuf>,
+    /// Also serve the Comfy API v2 on a second port, through a fake comfy-api-proxy in front
+    /// of this server (`super::fake_v2`).
+    pub v2: Option<super::fake_v2::V2Options>,
 }
 
 impl Default for FakeOptions {
@@ -316,6 +327,7 @@ impl Default for FakeOptions {
             port: 0,
             cloud: None,
             front_end_root: None,
+            v2: None,
         }
     }
 }
@@ -438,6 +450,20 @@ impl FakeServer {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The v2 service's base URL (started with `FakeOptions::v2`).
+    pub fn v2_url(&self) -> String {
+        self.v2().url()
+    }
+
+    /// The v2 service, to script its faults and read its requests.
+    pub fn v2(&self) -> Arc<super::fake_v2::V2State> {
+        self.shared
+            .v2
+            .get()
+            .expect("started with FakeOptions::v2")
+            .clone()
     }
 
     /// Changes the faults.
@@ -607,6 +633,7 @@ pub async fn serve(
         object_info,
         cloud: opts.cloud.clone(),
         storage_url: std::sync::OnceLock::new(),
+        v2: std::sync::OnceLock::new(),
     });
     let routes = Router::new()
         .route("/ws", get(ws_handler))
@@ -626,6 +653,7 @@ pub async fn serve(
         .route("/models/{folder}", get(get_models_folder))
         .route("/embeddings", get(|| async { axum::Json(json!([])) }))
         .route("/jobs/{id}", get(get_job))
+        .route("/jobs/{id}/cancel", post(post_job_cancel))
         .route("/job/{id}/status", get(get_job_status))
         .route("/experiment/models/{folder}", get(get_experiment_models))
         .route("/customnode/getmappings", get(get_manager_map))
@@ -681,6 +709,10 @@ pub async fn serve(
         .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(worker(shared.clone()));
+    if let Some(v2) = opts.v2 {
+        let state = super::fake_v2::start(format!("http://{addr}"), v2).await;
+        let _ = shared.v2.set(state);
+    }
     let s = shared.clone();
     let fut = async move {
         let mut listener = Some(listener);
@@ -1012,6 +1044,27 @@ async fn get_job(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Respon
     }
 }
 
+/// `POST /api/jobs/{id}/cancel` (0.26.0): interrupts the job if it is the one running,
+/// dequeues it (leaving no history) if pending; always 200 `{"cancelled": bool}`. 0.3.64 has
+/// no such route and answers 405.
+async fn post_job_cancel(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    if s.version == Version::V0_3_64 {
+        return plain_error(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let mut i = s.inner.lock().unwrap();
+    let cancelled = if i.running.as_ref().is_some_and(|r| r.prompt_id == id) {
+        i.interrupt = true;
+        true
+    } else if let Some(n) = i.queue.iter().position(|q| q.prompt_id == id) {
+        i.queue.remove(n);
+        broadcast_status(&i);
+        true
+    } else {
+        false
+    };
+    json_response(StatusCode::OK, &json!({"cancelled": cancelled}))
+}
+
 /// `/api/job/{id}/status` (Cloud only; note the singular `job`).
 async fn get_job_status(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let (running, done) = status_words(&s);
@@ -1249,7 +1302,7 @@ async fn get_signed(
     }
     q.remove("hops");
     q.remove("sig");
-    view_file(s, q).await
+    view_file(s, q, None).await
 }
 
 /// The prototype developer event socket (seed 000): `connected`, `subscribe` → `subscribed`,
@@ -1408,7 +1461,21 @@ async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
     loop {
         tokio::select! {
             out = rx.recv() => {
-                let Some(mut out) = out else { break };
+                let Some(mut out) = out else {
+                    // A newer socket took this client id: like aiohttp, this one stays open,
+                    // getting nothing, until its client goes (then the pop below removes the
+                    // newer one — the reconnect hazard, docs/protocol.md, "WebSocket").
+                    let replaced = s.inner.lock().unwrap().sockets.get(&sid).is_some_and(|x| x.conn_id != conn_id);
+                    if replaced {
+                        loop {
+                            match socket.recv().await {
+                                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                                Some(Ok(_)) => {}
+                            }
+                        }
+                    }
+                    break;
+                };
                 // Like aiohttp under load, messages already queued go out in one write.
                 let mut failed = drop_after.is_some_and(|n| sent >= n); // abrupt: no close frame
                 while !failed {
@@ -1586,7 +1653,13 @@ fn validate(
                 let opts = cfg.get(1).cloned().unwrap_or(json!({}));
                 if class == "LoadImage" && name == "image" {
                     let f = v.as_str().unwrap_or("");
-                    if !inner.input_files.iter().any(|x| x == f) {
+                    // LoadImage checks that the file exists, subfolders included.
+                    let (sub, base) = f.rsplit_once('/').unwrap_or(("", f));
+                    let in_sub = !sub.is_empty()
+                        && inner
+                            .files
+                            .contains_key(&("input".into(), sub.into(), base.into()));
+                    if !in_sub && !inner.input_files.iter().any(|x| x == f) {
                         errs.push(err(
                             "custom_validation_failed",
                             "Custom validation failed for node",
@@ -1737,6 +1810,13 @@ async fn post_prompt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
             p
         }
     };
+    // `'class_type' in node` raises on a number, bool or null node: aiohttp's bare 500.
+    if prompt
+        .values()
+        .any(|n| n.is_number() || n.is_boolean() || n.is_null())
+    {
+        return plain_error(StatusCode::INTERNAL_SERVER_ERROR);
+    }
     match validate(&s, &i, &prompt) {
         Err(body) => json_response(StatusCode::BAD_REQUEST, &body),
         Ok((outputs, node_errors)) => {
@@ -1902,6 +1982,7 @@ fn content_type(name: &str) -> &'static str {
 
 async fn get_view(
     State(s): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Some(c) = &s.cloud {
@@ -1925,10 +2006,33 @@ async fn get_view(
             .body(Body::empty())
             .unwrap();
     }
-    view_file(s, q).await
+    let range = headers.get(header::RANGE).and_then(|r| r.to_str().ok());
+    view_file(s, q, range).await
 }
 
-async fn view_file(s: Arc<Shared>, q: HashMap<String, String>) -> Response {
+/// A `Range: bytes=a-b | a- | -n` header against a file of `len` bytes, as aiohttp's
+/// FileResponse reads it: `Some(Err(()))` when it cannot be satisfied.
+fn byte_range(range: Option<&str>, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = range?.trim().strip_prefix("bytes=")?;
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            (len.saturating_sub(n), len.saturating_sub(1))
+        }
+        (a, "") => (a.parse().ok()?, len.saturating_sub(1)),
+        (a, b) => (
+            a.parse().ok()?,
+            b.parse::<u64>().ok()?.min(len.saturating_sub(1)),
+        ),
+    };
+    if start >= len || start > end {
+        return Some(Err(()));
+    }
+    Some(Ok((start, end)))
+}
+
+async fn view_file(s: Arc<Shared>, q: HashMap<String, String>, range: Option<&str>) -> Response {
     let Some(filename) = q.get("filename") else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -1988,12 +2092,31 @@ async fn view_file(s: Arc<Shared>, q: HashMap<String, String>) -> Response {
         FileData::Bytes(b) => b.len() as u64,
         FileData::Synthetic(n) => *n,
     };
+    // FileResponse serves ranges (the v2 proxy forwards `Range`; docs/protocol.md, "Outputs").
+    if let (FileData::Bytes(b), Some(r)) = (&data, byte_range(range, len)) {
+        let Ok((start, end)) = r else {
+            return Response::builder()
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                .body(Body::empty())
+                .unwrap();
+        };
+        return Response::builder()
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_TYPE, content_type(&base))
+            .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+            .header(header::ACCEPT_RANGES, "bytes")
+            .header(header::CONTENT_DISPOSITION, format!("filename=\"{base}\""))
+            .body(Body::from(b[start as usize..=end as usize].to_vec()))
+            .unwrap();
+    }
     let limit = if truncate { len / 2 } else { len };
     let stream = async_stream_body(data, limit, truncate, stall, delay);
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type(&base))
         .header(header::CONTENT_LENGTH, len)
+        .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_DISPOSITION, format!("filename=\"{base}\""))
         .body(Body::from_stream(stream))
         .unwrap()
@@ -2760,6 +2883,16 @@ async fn execute(s: &Arc<Shared>, item: QueueItem) {
         states.insert(id.clone(), (1.0, 1.0, "finished"));
         emit(s, sid, "progress_state", progress_state(&pid, &states));
         executed.push(id.clone());
+    }
+    // ComfyUI's default cache keeps only the nodes of the prompt that just ran
+    // (`clean_unused` after each prompt): another workflow in between evicts them.
+    {
+        let keep: HashSet<&String> = sigs.values().collect();
+        s.inner
+            .lock()
+            .unwrap()
+            .cache
+            .retain(|k, _| keep.contains(k));
     }
     // Cached output nodes announce their cached UI (docs/protocol.md, "Execution").
     for id in &cached {

@@ -2,6 +2,7 @@
 
 pub mod editor_golden;
 pub mod fake_server;
+pub mod fake_v2;
 pub mod tls;
 
 use assert_cmd::Command;
