@@ -155,7 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--seed-mode', '--seed-mode', [CompletionResultType]::ParameterName, 'Seeds across --count repetitions: increment (the workflow''s seed + n), random, or fixed')
             [CompletionResult]::new('--sweep', '--sweep', [CompletionResultType]::ParameterName, 'Sweep a parameter: NAME=V1,V2,… or a range START..END[:STEP] (repeat for a cartesian product)')
             [CompletionResult]::new('--params-file', '--params-file', [CompletionResultType]::ParameterName, 'One job per row: CSV with a header of parameter names, or JSON Lines')
-            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl (the batch''s own arguments may be repeated: they must match its plan)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Jobs in flight per server [default: 2 locally, the profile''s `jobs` on Comfy Cloud]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Jobs in flight per server [default: 2 locally, the profile''s `jobs` on Comfy Cloud]')
             [CompletionResult]::new('--partner-key', '--partner-key', [CompletionResultType]::ParameterName, 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users')

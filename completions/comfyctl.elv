@@ -149,7 +149,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --seed-mode 'Seeds across --count repetitions: increment (the workflow''s seed + n), random, or fixed'
             cand --sweep 'Sweep a parameter: NAME=V1,V2,… or a range START..END[:STEP] (repeat for a cartesian product)'
             cand --params-file 'One job per row: CSV with a header of parameter names, or JSON Lines'
-            cand --resume 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl'
+            cand --resume 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl (the batch''s own arguments may be repeated: they must match its plan)'
             cand -j 'Jobs in flight per server [default: 2 locally, the profile''s `jobs` on Comfy Cloud]'
             cand --jobs 'Jobs in flight per server [default: 2 locally, the profile''s `jobs` on Comfy Cloud]'
             cand --partner-key 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users'

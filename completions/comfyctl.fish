@@ -141,7 +141,7 @@ random\t'A fresh seed per repetition'
 fixed\t'The workflow\'s seed every time'"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l sweep -d 'Sweep a parameter: NAME=V1,V2,… or a range START..END[:STEP] (repeat for a cartesian product)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l params-file -d 'One job per row: CSV with a header of parameter names, or JSON Lines' -r -F
-complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l resume -d 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l resume -d 'Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl (the batch\'s own arguments may be repeated: they must match its plan)' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s j -l jobs -d 'Jobs in flight per server [default: 2 locally, the profile\'s `jobs` on Comfy Cloud]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l partner-key -d 'Key for partner (API) nodes, sent in extra_data.api_key_comfy_org; prefer the env var, since a command line is visible to other users' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r

@@ -365,6 +365,7 @@ async fn smoke_test(server: &Server, cancel: &CancellationToken) -> (State, Stri
         workflow: &wf,
         options: &opts,
         outputs: &outputs,
+        prompt_id: None,
     };
     let o = job.run(Start::Submit, &mut Silent, cancel).await;
     let verdict = smoke_verdict(&o);

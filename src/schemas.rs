@@ -56,6 +56,7 @@ pub fn all_schemas() -> Vec<(&'static str, Value)> {
         ("health", report::schema_of::<crate::health::HealthReport>()),
         ("deps", report::schema_of::<crate::deps::DepsReport>()),
         ("batch-job", report::schema_of::<BatchJob>()),
+        ("batch-sent", report::schema_of::<report::job::BatchSent>()),
         ("batch-summary", report::schema_of::<BatchSummary>()),
         ("batch-planned-job", report::schema_of::<PlannedJob>()),
     ]

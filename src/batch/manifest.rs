@@ -1,5 +1,8 @@
 //! `batch.jsonl`: one line per finished job, appended as each finishes, so a crash, a kill or
-//! Ctrl-C loses nothing that was done; `--resume` reads it back.
+//! Ctrl-C loses nothing that was done; `--resume` reads it back. Beside it, `batch.sent.jsonl`
+//! gets a line just before each job is sent, with the prompt id comfyctl chose for it, so a
+//! resume can ask the server about a job a killed batch left queued or running instead of
+//! running it twice (the manifest stays one line per finished job).
 
 use serde_json::Value;
 use std::fs::{File, OpenOptions};
@@ -10,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub const MANIFEST_FILE: &str = "batch.jsonl";
 /// The plan's file name inside the batch directory.
 pub const PLAN_FILE: &str = "batch.json";
+/// The journal of jobs sent (prompt ids recorded before sending).
+pub const SENT_FILE: &str = "batch.sent.jsonl";
 
 /// An open manifest.
 pub struct Manifest {
@@ -19,10 +24,18 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Opens for appending, creating it. A last line cut short by a kill is closed off with a
-    /// newline so the next line starts clean (the cut one is skipped when read).
+    /// Opens the manifest for appending, creating it. A last line cut short by a kill is closed
+    /// off with a newline so the next line starts clean (the cut one is skipped when read).
     pub fn open(dir: &Path) -> std::io::Result<Manifest> {
-        let path = dir.join(MANIFEST_FILE);
+        Manifest::open_file(dir.join(MANIFEST_FILE))
+    }
+
+    /// Opens the journal of jobs sent, the same way.
+    pub fn open_sent(dir: &Path) -> std::io::Result<Manifest> {
+        Manifest::open_file(dir.join(SENT_FILE))
+    }
+
+    fn open_file(path: PathBuf) -> std::io::Result<Manifest> {
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -48,6 +61,15 @@ impl Manifest {
     }
 }
 
+/// A job an earlier run sent and never recorded an end for: it may still be on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    /// Its prompt id.
+    pub prompt_id: String,
+    /// The server it was sent to.
+    pub server: String,
+}
+
 /// What an earlier run of the batch finished.
 #[derive(Debug, Default)]
 pub struct Previous {
@@ -55,6 +77,16 @@ pub struct Previous {
     pub succeeded: Vec<bool>,
     /// Lines that could not be read (cut short by a kill), 1-based.
     pub bad_lines: Vec<usize>,
+    /// Jobs sent but never recorded as finished, by index.
+    pub in_flight: std::collections::BTreeMap<usize, InFlight>,
+}
+
+/// A job's final line (`type: job`, or an old manifest's line without a type), as opposed to a
+/// `submitting` or `retry` note.
+pub fn is_job_line(v: &Value) -> bool {
+    v.get("type")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t == "job")
 }
 
 impl Previous {
@@ -64,29 +96,64 @@ impl Previous {
     }
 }
 
-/// Reads the manifest line by line (memory does not grow with its length beyond one bit per job).
-pub fn read_previous(path: &Path, total: usize) -> std::io::Result<Previous> {
+/// Reads the manifest line by line (memory does not grow with its length beyond one bit per
+/// job), and the journal of jobs sent: a job whose last recorded prompt id has no final line is
+/// in flight.
+pub fn read_previous(dir: &Path, total: usize) -> std::io::Result<Previous> {
     let mut prev = Previous {
         succeeded: vec![false; total],
-        bad_lines: Vec::new(),
+        ..Previous::default()
     };
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(prev),
-        Err(e) => return Err(e),
+    let index = |v: &Value| {
+        v.get("index")
+            .and_then(Value::as_u64)
+            .map(|i| i as usize)
+            .filter(|i| *i < total)
     };
-    for_each_line(file, |n, v| match v {
-        Some(v) => {
-            if v.get("status").and_then(Value::as_str) == Some("success")
-                && let Some(i) = v.get("index").and_then(Value::as_u64)
-                && (i as usize) < total
+    if let Some(file) = open_if_there(&dir.join(SENT_FILE))? {
+        for_each_line(file, |_, v| {
+            let Some(v) = v else { return };
+            let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+            if let (Some(i), Some(prompt_id), Some(server)) =
+                (index(&v), s("prompt_id"), s("server"))
             {
-                prev.succeeded[i as usize] = true;
+                prev.in_flight.insert(i, InFlight { prompt_id, server });
             }
+        })?;
+    }
+    let Some(file) = open_if_there(&dir.join(MANIFEST_FILE))? else {
+        return Ok(prev);
+    };
+    for_each_line(file, |n, v| {
+        let Some(v) = v else {
+            prev.bad_lines.push(n);
+            return;
+        };
+        let Some(i) = index(&v).filter(|_| is_job_line(&v)) else {
+            return;
+        };
+        if v.get("status").and_then(Value::as_str) == Some("success") {
+            prev.succeeded[i] = true;
         }
-        None => prev.bad_lines.push(n),
+        let ended = v.get("prompt_id").and_then(Value::as_str);
+        if prev.succeeded[i]
+            || prev
+                .in_flight
+                .get(&i)
+                .is_some_and(|f| Some(f.prompt_id.as_str()) == ended)
+        {
+            prev.in_flight.remove(&i);
+        }
     })?;
     Ok(prev)
+}
+
+fn open_if_there(path: &Path) -> std::io::Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Calls `f(line_number, parsed)` for every non-empty line.
@@ -123,9 +190,45 @@ mod tests {
         .unwrap();
         let mut m = Manifest::open(dir.path()).unwrap();
         m.append(&json!({"index": 1, "status": "success"})).unwrap();
-        let prev = read_previous(&path, 4).unwrap();
+        let prev = read_previous(dir.path(), 4).unwrap();
         assert_eq!(prev.succeeded, [true, true, false, false]);
         assert_eq!(prev.bad_lines, [3]);
         assert_eq!(prev.done(), 2);
+    }
+
+    #[test]
+    fn a_job_sent_and_never_finished_is_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, lines: &[serde_json::Value]| {
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            std::fs::write(dir.path().join(name), text).unwrap();
+        };
+        write(
+            SENT_FILE,
+            &[
+                json!({"index": 0, "prompt_id": "a", "server": "s"}),
+                json!({"index": 1, "prompt_id": "b", "server": "s"}),
+                json!({"index": 1, "prompt_id": "c", "server": "t"}),
+                json!({"index": 2, "prompt_id": "d", "server": "s"}),
+                json!({"index": 3, "prompt_id": "e", "server": "s"}),
+            ],
+        );
+        write(
+            MANIFEST_FILE,
+            &[
+                json!({"type": "job", "index": 0, "prompt_id": "a", "status": "success"}),
+                json!({"type": "job", "index": 2, "prompt_id": "d", "status": "error"}),
+                // An earlier try of job 3 failed; its newest try was sent and never ended.
+                json!({"type": "job", "index": 3, "prompt_id": "x", "status": "error"}),
+            ],
+        );
+        let prev = read_previous(dir.path(), 4).unwrap();
+        assert_eq!(prev.succeeded, [true, false, false, false]);
+        let flying: Vec<(usize, String)> = prev
+            .in_flight
+            .into_iter()
+            .map(|(i, f)| (i, f.prompt_id))
+            .collect();
+        assert_eq!(flying, [(1, "c".into()), (3, "e".into())]);
     }
 }

@@ -219,6 +219,8 @@ pub fn render(dir: &Path, base: &str) -> Result<(String, PageStats), PageError> 
     let mpath = dir.join(MANIFEST_FILE);
     match std::fs::File::open(&mpath) {
         Ok(f) => manifest::for_each_line(f, |_, v| match v {
+            // `submitting` and `retry` notes are not a job's ending.
+            Some(v) if !manifest::is_job_line(&v) => {}
             Some(v) => {
                 if let Some(i) = v["index"]
                     .as_u64()

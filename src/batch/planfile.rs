@@ -206,6 +206,92 @@ impl PlanFile {
         Ok(())
     }
 
+    /// How a plan built from repeated arguments differs from this one (the batch's own), in
+    /// words; empty when they describe the same batch. The random seed source is the batch's
+    /// own, so it is not compared.
+    /// `named`: the name template was given (not derived from the other arguments).
+    pub fn differences(&self, other: &PlanFile, named: bool) -> Vec<String> {
+        let mut d = Vec::new();
+        let (a, b) = (&self.plan, &other.plan);
+        if a.count != b.count {
+            d.push(format!("--count {} (the batch has {})", b.count, a.count));
+        }
+        if a.seed_mode != b.seed_mode {
+            d.push(format!(
+                "--seed-mode {:?} (the batch has {:?})",
+                b.seed_mode, a.seed_mode
+            ));
+        }
+        let sweeps = |p: &Plan| {
+            p.sweeps
+                .iter()
+                .map(|s| format!("{}={}", s.name, s.values.join(",")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if a.sweeps != b.sweeps {
+            d.push(format!(
+                "--sweep {} (the batch has {})",
+                sweeps(b),
+                if a.sweeps.is_empty() {
+                    "none".into()
+                } else {
+                    sweeps(a)
+                }
+            ));
+        }
+        if a.zip != b.zip {
+            d.push(format!("--zip {} (the batch has {})", b.zip, a.zip));
+        }
+        if a.columns != b.columns || a.rows != b.rows {
+            d.push(format!(
+                "the params file ({} rows of {}; the batch has {} rows of {})",
+                b.rows.len(),
+                b.columns.join(","),
+                a.rows.len(),
+                a.columns.join(",")
+            ));
+        }
+        if named && self.name.template != other.name.template {
+            d.push(format!(
+                "--name {} (the batch has {})",
+                other.name.template, self.name.template
+            ));
+        }
+        if self.flat_output != other.flat_output {
+            d.push(format!(
+                "--flat-output {} (the batch has {})",
+                other.flat_output, self.flat_output
+            ));
+        }
+        if self.prompt != other.prompt || a.base_seed != b.base_seed {
+            let changed: Vec<String> = self
+                .prompt
+                .iter()
+                .filter(|(id, n)| other.prompt.get(*id) != Some(*n))
+                .map(|(id, _)| id.clone())
+                .chain(
+                    other
+                        .prompt
+                        .keys()
+                        .filter(|id| !self.prompt.contains_key(*id))
+                        .cloned(),
+                )
+                .collect();
+            d.push(format!(
+                "the workflow with its parameters differs from the batch's (node(s) {})",
+                changed.join(", ")
+            ));
+        }
+        if self.inputs.image != other.inputs.image
+            || self.inputs.inputs != other.inputs.inputs
+            || self.inputs.mask != other.inputs.mask
+        {
+            d.push("the input files differ from the batch's".into());
+        }
+        d
+    }
+
     /// The workflow every job starts from.
     pub fn base(&self) -> Workflow {
         Workflow {

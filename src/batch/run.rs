@@ -12,6 +12,7 @@ use crate::client::{ClientError, JobOutcome, JobStatus, Server};
 use crate::prepare::{self, Check, DefsSpec};
 use crate::printer::Printer;
 use crate::progress::batch::{Counts, Ui};
+use crate::report::job::{BatchSent, Retry};
 use crate::report::{BatchJob, BatchSummary, ErrorRecord, OutputRecord, ServerSummary};
 use crate::workflow::params::{self, Applied, ParamArg};
 use crate::workflow::{Workflow, schema};
@@ -60,6 +61,30 @@ struct Finished {
     applied: Vec<Applied>,
     seed: Option<u64>,
     outcome: JobOutcome,
+    /// How the job came to this task.
+    kind: TaskKind,
+}
+
+/// Whether a task ran a job or looked after one an earlier run left on a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TaskKind {
+    /// Submitted by this run.
+    Ran,
+    /// Left behind by a killed run; found on the server (finished, or followed to its end).
+    Adopted,
+    /// Left behind by a killed run; the server has no trace of it: it runs again.
+    NotThere,
+}
+
+/// What resuming found of the jobs a killed run had on the servers.
+#[derive(Debug, Default)]
+struct Adoption {
+    /// Still to ask about: index → (slot, prompt id).
+    todo: Vec<(usize, usize, String)>,
+    /// Found and followed to their end.
+    adopted: usize,
+    /// Gone from the server: run again.
+    rerun: usize,
 }
 
 /// How a batch ended.
@@ -80,7 +105,12 @@ struct Runner<'a> {
     sched: Scheduler,
     counts: Counts,
     manifest: Option<Manifest>,
+    /// `batch.sent.jsonl`: prompt ids recorded before sending.
+    sent: Option<Manifest>,
+    /// Tries of moved jobs that did not end (only those: small).
+    retries: std::collections::HashMap<usize, Vec<Retry>>,
     fail_fast_hit: bool,
+    adoption: Adoption,
 }
 
 /// Runs the jobs of `file` not yet done in `dir` on `servers` (each with its job limit).
@@ -97,11 +127,9 @@ pub async fn run(
     on_job: &mut dyn FnMut(&BatchJob, &JobOutcome) -> std::io::Result<()>,
 ) -> anyhow::Result<BatchEnd> {
     let total = file.plan.len();
-    let prev = manifest::read_previous(&dir.join(MANIFEST_FILE), total).map_err(|source| {
-        ClientError::LocalIo {
-            path: dir.join(MANIFEST_FILE),
-            source,
-        }
+    let prev = manifest::read_previous(dir, total).map_err(|source| ClientError::LocalIo {
+        path: dir.join(MANIFEST_FILE),
+        source,
     })?;
     if !prev.bad_lines.is_empty() {
         printer.warn(&format!(
@@ -115,7 +143,23 @@ pub async fn run(
         skipped: prev.done(),
         ..Counts::default()
     };
-    let pending: Vec<usize> = (0..total).filter(|i| !prev.succeeded[*i]).collect();
+    // Jobs a killed run sent and never saw end: ask their server before running them again.
+    let labels: Vec<String> = servers.iter().map(|(s, _)| s.display_url()).collect();
+    let mut adoption = Adoption::default();
+    for (index, f) in &prev.in_flight {
+        match labels.iter().position(|l| *l == f.server) {
+            Some(slot) => adoption.todo.push((*index, slot, f.prompt_id.clone())),
+            None => printer.warn(&format!(
+                "job {index} was sent to {} (prompt {}), which this resume does not use; it runs again here (comfyctl cancel {} --url {} stops the old one)",
+                f.server, f.prompt_id, f.prompt_id, f.server
+            )),
+        }
+    }
+    let adopting: std::collections::HashSet<usize> =
+        adoption.todo.iter().map(|(i, _, _)| *i).collect();
+    let pending: Vec<usize> = (0..total)
+        .filter(|i| !prev.succeeded[*i] && !adopting.contains(i))
+        .collect();
     drop(prev);
     let mut r = Runner {
         printer,
@@ -137,7 +181,10 @@ pub async fn run(
             .collect(),
         counts,
         manifest: None,
+        sent: None,
+        retries: Default::default(),
         fail_fast_hit: false,
+        adoption,
     };
     if let Some(status) = r.start(resumed).await? {
         return Ok(r.end(Duration::ZERO, status));
@@ -146,6 +193,12 @@ pub async fn run(
     let ui = Ui::new(printer, opts.bars, r.sched.queued(), r.counts.skipped);
     r.main_loop(&ui, intr, on_job).await?;
     ui.clear();
+    if r.adoption.adopted + r.adoption.rerun > 0 {
+        printer.info(&format!(
+            "resumed: {} job(s) a killed run left on the servers were adopted (their outputs saved there), {} were gone and ran again",
+            r.adoption.adopted, r.adoption.rerun
+        ));
+    }
     for s in &mut r.servers {
         if let Some(router) = s.router.take()
             && let Ok(router) = Rc::try_unwrap(router)
@@ -213,12 +266,12 @@ impl Runner<'_> {
         if !resumed {
             self.file.write(self.dir)?;
         }
-        self.manifest = Some(
-            Manifest::open(self.dir).map_err(|source| ClientError::LocalIo {
-                path: self.dir.join(MANIFEST_FILE),
-                source,
-            })?,
-        );
+        let io = |file: &str| {
+            let path = self.dir.join(file);
+            move |source| ClientError::LocalIo { path, source }
+        };
+        self.manifest = Some(Manifest::open(self.dir).map_err(io(MANIFEST_FILE))?);
+        self.sent = Some(Manifest::open_sent(self.dir).map_err(io(manifest::SENT_FILE))?);
         let pending = self.sched.queued();
         if pending > 0 {
             let servers_txt = (0..self.servers.len())
@@ -335,6 +388,17 @@ impl Runner<'_> {
         probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let found = Rc::new(schema::discover(&self.file.base()));
         let mut told_stop = false;
+        for (index, slot, pid) in std::mem::take(&mut self.adoption.todo) {
+            if self.sched.slots[slot].is_down() || self.servers[slot].base.is_none() {
+                // Its server is down: nothing to ask; it runs again when a server is up.
+                self.sched.adopt(slot);
+                self.sched
+                    .finished(index, slot, Ended::NeverRan, Instant::now());
+                continue;
+            }
+            self.sched.adopt(slot);
+            set.spawn_local(self.adopt_task(index, slot, pid, ui, &jobs_cancel));
+        }
         loop {
             while let Some((index, slot)) = self.sched.assign() {
                 if let Some(task) = self.job_task(index, slot, ui, &found, &jobs_cancel)? {
@@ -409,12 +473,31 @@ impl Runner<'_> {
         let cancel = cancel.clone();
         let options = self.opts.job.clone();
         let seed = spec.seed.or(plan.base_seed);
+        // The prompt id is recorded before the job is sent, so a resume after a kill can find
+        // it on the server (Comfy Cloud chooses its own ids: nothing to record there).
+        let pid = (!server.is_cloud()).then(|| uuid::Uuid::new_v4().to_string());
+        if let Some(pid) = &pid {
+            let note = BatchSent {
+                index,
+                prompt_id: pid.clone(),
+                server: s.label.clone(),
+                attempt: self.sched.tries(index) + 1,
+                at: crate::timefmt::now_rfc3339(),
+            };
+            let sent = self.sent.as_mut().expect("opened at the start");
+            sent.append(&crate::report::to_value(&note))
+                .map_err(|source| ClientError::LocalIo {
+                    path: sent.path.clone(),
+                    source,
+                })?;
+        }
         Ok(Some(async move {
             let job = Job {
                 server: &server,
                 workflow: &wf,
                 options: &options,
                 outputs: &outputs,
+                prompt_id: pid.as_deref(),
             };
             let outcome = job
                 .run(Start::Routed(&router), &mut reporter, &cancel)
@@ -427,8 +510,87 @@ impl Runner<'_> {
                 applied,
                 seed,
                 outcome,
+                kind: TaskKind::Ran,
             }
         }))
+    }
+
+    /// The task that looks after job `index`, which a killed run sent to server `slot` as
+    /// `pid`: finished there → its outputs are saved; queued or running → followed to its end;
+    /// unknown → it runs again.
+    fn adopt_task(
+        &self,
+        index: usize,
+        slot: usize,
+        pid: String,
+        ui: &Ui,
+        cancel: &CancellationToken,
+    ) -> impl std::future::Future<Output = Finished> + 'static {
+        let plan = &self.file.plan;
+        let spec = plan.job(index);
+        let name = plan.job_name(&self.file.name, &spec);
+        let s = &self.servers[slot];
+        let server = s.server.clone();
+        let wf = (**s.base.as_ref().expect("set-up servers have a base")).clone();
+        let outputs = OutputMode::Download(SaveOptions {
+            output_dir: self.dir.join(&name),
+            flat: self.file.flat_output,
+            overwrite: false,
+        });
+        let mut reporter = ui.job_line(&name, &s.label);
+        let cancel = cancel.clone();
+        let options = self.opts.job.clone();
+        let seed = spec.seed.or(plan.base_seed);
+        async move {
+            use crate::client::job::view::{ServerView, check_server, confirm_unknown};
+            let view = check_server(&server, &pid).await;
+            let gone = match &view {
+                Ok(ServerView::Unknown) => confirm_unknown(&server, &pid).await.unwrap_or(false),
+                _ => false,
+            };
+            let attach = crate::client::job::Attach {
+                prompt_id: pid,
+                client_id: String::new(),
+                feed: crate::client::job::Feed::Own(None),
+                begin: std::time::Instant::now(),
+                submitted_at: std::time::Instant::now(),
+                dropped: Vec::new(),
+                running: matches!(view, Ok(ServerView::Running)),
+                owned: true,
+            };
+            let job = Job {
+                server: &server,
+                workflow: &wf,
+                options: &options,
+                outputs: &outputs,
+                prompt_id: None,
+            };
+            let outcome = if gone {
+                JobOutcome {
+                    job: Err(ClientError::BadResponse {
+                        what: "resume".into(),
+                        detail: "the server has no trace of the job".into(),
+                    }),
+                    outputs: Default::default(),
+                }
+            } else {
+                job.run(Start::Attach(attach), &mut reporter, &cancel).await
+            };
+            reporter.finish();
+            Finished {
+                index,
+                slot,
+                name,
+                applied: Vec::new(),
+                seed,
+                outcome,
+                kind: if gone {
+                    TaskKind::NotThere
+                } else {
+                    TaskKind::Adopted
+                },
+            }
+        }
     }
 
     /// A job came back: requeue it (its server went away) or record it.
@@ -440,16 +602,24 @@ impl Runner<'_> {
         on_job: &mut dyn FnMut(&BatchJob, &JobOutcome) -> std::io::Result<()>,
     ) -> anyhow::Result<()> {
         let ended = match &fin.outcome.job {
+            _ if fin.kind == TaskKind::NotThere => Ended::NeverRan,
             Err(ClientError::Connect { .. }) => Ended::Unreachable,
             Ok(j) if j.status == JobStatus::Lost => Ended::Lost,
             _ => Ended::Final,
         };
+        match fin.kind {
+            TaskKind::Adopted if ended == Ended::Final => self.adoption.adopted += 1,
+            TaskKind::NotThere => self.adoption.rerun += 1,
+            _ => {}
+        }
         let was_up = !self.sched.slots[fin.slot].is_down();
-        let attempt = match self
+        let tries = self.sched.tries(fin.index) + 1;
+        let decision = self
             .sched
-            .finished(fin.index, fin.slot, ended, Instant::now())
-        {
+            .finished(fin.index, fin.slot, ended, Instant::now());
+        let attempt = match decision {
             Decision::Requeue => {
+                self.note_retry(&fin, ended, tries)?;
                 if was_up && self.sched.slots[fin.slot].is_down() {
                     let label = self.servers[fin.slot].label.clone();
                     ui.suspend(|| {
@@ -462,7 +632,8 @@ impl Runner<'_> {
             }
             Decision::Record { attempt } => attempt,
         };
-        let line = self.line(&fin, attempt);
+        let mut line = self.line(&fin, attempt);
+        line.retries = self.retries.remove(&fin.index).unwrap_or_default();
         self.record(&line)?;
         let success = line.status == "success";
         match line.status.as_str() {
@@ -501,6 +672,26 @@ impl Runner<'_> {
             });
             jobs_cancel.cancel();
         }
+        Ok(())
+    }
+
+    /// Remembers why a job goes back in the queue, for its final line.
+    fn note_retry(&mut self, fin: &Finished, ended: Ended, _tries: u32) -> anyhow::Result<()> {
+        let reason = match (&fin.outcome.job, ended) {
+            (_, Ended::NeverRan) => {
+                "a killed run sent it, and the server has no trace of it".into()
+            }
+            (_, Ended::Lost) => {
+                "the server forgot it (it restarted, or its queue was cleared)".to_string()
+            }
+            (Err(e), _) => format!("the server did not answer: {e}"),
+            (Ok(_), _) => "its server went away".to_string(),
+        };
+        self.retries.entry(fin.index).or_default().push(Retry {
+            prompt_id: fin.outcome.job.as_ref().ok().map(|j| j.prompt_id.clone()),
+            server: self.servers[fin.slot].label.clone(),
+            reason,
+        });
         Ok(())
     }
 
@@ -557,6 +748,7 @@ impl Runner<'_> {
             timings: job.map(|j| j.timings.clone()),
             error: ErrorRecord::of(o),
             attempt,
+            retries: Vec::new(),
             finished_at: crate::timefmt::now_rfc3339(),
         }
     }
@@ -590,6 +782,7 @@ impl Runner<'_> {
                 message: Some(message.into()),
             }),
             attempt: 1,
+            retries: self.retries.remove(&index).unwrap_or_default(),
             finished_at: crate::timefmt::now_rfc3339(),
         };
         self.record(&line)?;
@@ -597,7 +790,8 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Appends a line to the manifest; a manifest that cannot be written stops the batch.
+    /// Appends a job's final line to the manifest; a manifest that cannot be written stops
+    /// the batch.
     fn record(&mut self, line: &BatchJob) -> anyhow::Result<()> {
         let m = self.manifest.as_mut().expect("opened at the start");
         m.append(&crate::report::to_value(line)).map_err(|source| {

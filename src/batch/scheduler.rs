@@ -57,6 +57,8 @@ pub enum Ended {
     Unreachable,
     /// The server forgot it (a restart): it ran, or started to, and is gone.
     Lost,
+    /// It never reached a server (a resume found no trace of it): it goes again, freely.
+    NeverRan,
 }
 
 /// What to do with a finished job.
@@ -144,6 +146,10 @@ impl Scheduler {
             Ended::Final => false,
             Ended::Unreachable => true,
             Ended::Lost => self.lost_once.insert(index),
+            Ended::NeverRan => {
+                self.queue.push_front(index);
+                return Decision::Requeue;
+            }
         };
         if movable && !self.stopping && tries < MAX_ATTEMPTS {
             if ended == Ended::Unreachable {
@@ -154,6 +160,16 @@ impl Scheduler {
             return Decision::Requeue;
         }
         Decision::Record { attempt: tries }
+    }
+
+    /// Tries job `index` has used so far (0 until it was moved).
+    pub fn tries(&self, index: usize) -> u32 {
+        self.attempts.get(&index).copied().unwrap_or(0)
+    }
+
+    /// A job an earlier run left on `slot` is being looked after there (it takes a place).
+    pub fn adopt(&mut self, slot: usize) {
+        self.slots[slot].in_flight += 1;
     }
 
     /// Counts a recorded job for its server.
@@ -272,6 +288,20 @@ mod tests {
             s.finished(4, 0, Ended::Lost, now),
             Decision::Record { attempt: 2 },
             "never twice for the same reason"
+        );
+    }
+
+    #[test]
+    fn a_job_a_resume_found_no_trace_of_goes_again_without_using_a_try() {
+        let mut s = Scheduler::new(vec![ready(1)], []);
+        let now = Instant::now();
+        s.adopt(0);
+        assert_eq!(s.assign(), None, "the adopted job takes the place");
+        assert_eq!(s.finished(9, 0, Ended::NeverRan, now), Decision::Requeue);
+        assert_eq!(s.assign(), Some((9, 0)));
+        assert_eq!(
+            s.finished(9, 0, Ended::Final, now),
+            Decision::Record { attempt: 1 }
         );
     }
 

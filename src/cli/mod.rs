@@ -280,7 +280,8 @@ pub struct BatchArgs {
     #[arg(long, help_heading = "Jobs")]
     pub dry_run: bool,
     /// Finish the batch in DIR: run only the jobs without a successful line in its batch.jsonl
-    #[arg(long, value_name = "DIR", help_heading = "Jobs", conflicts_with_all = ["workflow", "sweep", "params_file", "zip", "params_file"])]
+    /// (the batch's own arguments may be repeated: they must match its plan)
+    #[arg(long, value_name = "DIR", help_heading = "Jobs")]
     pub resume: Option<PathBuf>,
     /// Jobs in flight per server [default: 2 locally, the profile's `jobs` on Comfy Cloud]
     #[arg(short = 'j', long = "jobs", value_name = "N", help_heading = "Submission", value_parser = values::jobs)]

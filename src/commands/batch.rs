@@ -29,7 +29,7 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
         .into());
     }
     let (file, dir, resumed) = match &args.resume {
-        Some(dir) => (PlanFile::load(dir)?, dir.clone(), true),
+        Some(dir) => (resume_plan(ctx, args, dir)?, dir.clone(), true),
         None => {
             let file = new_plan(ctx, args)?;
             if args.dry_run {
@@ -121,6 +121,45 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
         crate::render::batch_summary(printer, &end.summary, end.status);
         Ok(end.status)
     })?
+}
+
+/// The plan of the batch in `dir`. When the batch's arguments are repeated (`batch WF --sweep …
+/// --resume DIR`), they must describe the same batch: a difference is explained, not guessed.
+fn resume_plan(ctx: &Context, args: &BatchArgs, dir: &std::path::Path) -> anyhow::Result<PlanFile> {
+    let saved = PlanFile::load(dir)?;
+    if args.workflow.is_none() {
+        let plan_args = !args.sweep.is_empty()
+            || args.params_file.is_some()
+            || args.zip
+            || args.count != 1
+            || args.name.is_some();
+        if plan_args {
+            return Err(Failure::usage(
+                "--resume with the plan's arguments needs the workflow too: repeat the whole command, or give --resume DIR alone",
+            )
+            .into());
+        }
+        return Ok(saved);
+    }
+    let again = new_plan(ctx, args)?;
+    let diff = saved.differences(&again, args.name.is_some());
+    if diff.is_empty() {
+        ctx.printer.info(&format!(
+            "the arguments match the batch in {}; resuming it",
+            dir.display()
+        ));
+        return Ok(saved);
+    }
+    Err(Failure::usage(format!(
+        "these arguments describe another batch than the one in {}: {}",
+        dir.display(),
+        diff.join("; ")
+    ))
+    .with_hint(format!(
+        "finish that batch with comfyctl batch --resume {} alone, or start a new one with another --output-dir",
+        dir.display()
+    ))
+    .into())
 }
 
 /// Reads the workflow, applies the batch-wide parameters, and builds and checks the plan.

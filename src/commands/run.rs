@@ -56,6 +56,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
             workflow: &prepared.wf,
             options: &options,
             outputs: &outputs,
+            prompt_id: None,
         };
         follow(ctx, args, &job, &prepared, &intr).await
     })?

@@ -318,6 +318,8 @@ pub struct BatchJob {
     pub error: Option<ErrorRecord>,
     /// Attempts it took (a job moves to another server when its server goes away).
     pub attempt: u32,
+    /// The tries before this one that did not end, and why each went again.
+    pub retries: Vec<Retry>,
     /// When it finished (UTC, RFC 3339).
     pub finished_at: String,
 }
@@ -417,4 +419,35 @@ pub struct PlannedJob {
 
 impl Shape for PlannedJob {
     const TYPE: &'static str = "planned_job";
+}
+
+/// A line of `batch.sent.jsonl`, written just before a job is sent: its prompt id (chosen by
+/// comfyctl), so `--resume` can ask the server about a job a killed batch left behind.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BatchSent {
+    /// The job's number.
+    pub index: usize,
+    /// The prompt id it is sent with.
+    pub prompt_id: String,
+    /// The server it goes to.
+    pub server: String,
+    /// Which try this is.
+    pub attempt: u32,
+    /// When (UTC).
+    pub at: String,
+}
+
+impl Shape for BatchSent {
+    const TYPE: &'static str = "sent";
+}
+
+/// A try of a job that did not end, and why it went again.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Retry {
+    /// The try's prompt id, when it got one.
+    pub prompt_id: Option<String>,
+    /// The server it was on.
+    pub server: String,
+    /// Why it went again (the server forgot it, did not answer, …).
+    pub reason: String,
 }

@@ -316,7 +316,11 @@ fn a_full_disk_fails_jobs_cleanly_the_manifest_stays_whole_and_resume_finishes()
         .map(|p| p.strip_prefix(&b).unwrap().display().to_string())
         .collect();
     files.sort();
-    assert_eq!(files, ["batch.json", "batch.jsonl"], "nothing partial left");
+    assert_eq!(
+        files,
+        ["batch.json", "batch.jsonl", "batch.sent.jsonl"],
+        "nothing partial left"
+    );
     // With room again, --resume alone goes back to the batch's server and runs the three.
     let out = comfyctl(dir.path())
         .args(["batch", "--resume", b.to_str().unwrap(), "--json"])
@@ -378,7 +382,7 @@ fn a_batch_killed_mid_way_resumes_exactly_the_missing_jobs() {
     // temp file (`.NAME.ID.part`); every other output is whole.
     for entry in walk(&b) {
         let name = entry.file_name().unwrap().to_string_lossy().to_string();
-        if name.ends_with(".part") || name.starts_with("batch.json") {
+        if name.ends_with(".part") || name.starts_with("batch.") {
             continue;
         }
         assert_eq!(

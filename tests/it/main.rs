@@ -17,6 +17,7 @@ mod man;
 mod params;
 mod queue;
 mod report;
+mod restart;
 mod run;
 mod setup;
 mod tls;

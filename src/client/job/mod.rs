@@ -190,6 +190,9 @@ pub struct Job<'a> {
     pub options: &'a JobOptions,
     /// What to do with the outputs.
     pub outputs: &'a OutputMode,
+    /// The prompt id to submit with (a lowercase UUID), when the caller must know it before
+    /// sending (a batch records it first, so a resume can find the job); else a fresh one.
+    pub prompt_id: Option<&'a str>,
 }
 
 impl Job<'_> {
@@ -238,9 +241,7 @@ impl Job<'_> {
         let server = self.server;
         let begin = Instant::now();
         let client_id = uuid::Uuid::new_v4().to_string();
-        // A lowercase hyphenated UUID: the only form 0.25+ accepts, and it makes a retried
-        // submission idempotent (the retry finds the first one instead of queueing a second).
-        let our_id = uuid::Uuid::new_v4().to_string();
+        let our_id = self.our_id();
         let mut ws_unavailable = None;
         let mut conn = match super::ws::connect_with_retries(server, &client_id, 3, cancel).await {
             Ok(c) => {
@@ -281,6 +282,14 @@ impl Job<'_> {
         let feed = Feed::Own(conn.map(Box::new));
         self.follow_submitted(submitted, client_id, feed, begin, reporter, cancel)
             .await
+    }
+
+    /// A lowercase hyphenated UUID: the only form 0.25+ accepts, and it makes a retried
+    /// submission idempotent (the retry finds the first one instead of queueing a second).
+    fn our_id(&self) -> String {
+        self.prompt_id
+            .map(str::to_string)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
     }
 
     /// Follows a job this invocation submitted.
@@ -325,7 +334,7 @@ impl Job<'_> {
     ) -> Result<JobResult, ClientError> {
         let server = self.server;
         let begin = Instant::now();
-        let our_id = uuid::Uuid::new_v4().to_string();
+        let our_id = self.our_id();
         let early = (!server.is_cloud()).then(|| router.subscribe(&our_id));
         let submitted = submit::submit_reporting(
             server,

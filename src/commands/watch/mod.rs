@@ -111,6 +111,7 @@ async fn one(
         workflow: &wf,
         options,
         outputs,
+        prompt_id: None,
     };
     let outcome = job.run(Start::Attach(attach), &mut rep, intr.token()).await;
     out.clear();

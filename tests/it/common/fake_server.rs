@@ -214,6 +214,8 @@ struct Inner {
     generation: u64,
     /// The outage under way, for the serving loop.
     outage: Option<Outage>,
+    /// Every prompt id ever queued, in order (kept across restarts: the tests' view of what ran).
+    queued_log: Vec<String>,
 }
 
 impl Inner {
@@ -399,6 +401,11 @@ impl FakeServer {
             stop: Some(stop_tx),
             thread: Some(thread),
         }
+    }
+
+    /// Every prompt id ever queued, across restarts, in order.
+    pub fn queued_log(&self) -> Vec<String> {
+        self.shared.inner.lock().unwrap().queued_log.clone()
     }
 
     /// The server goes away now for `outage.downtime` (see [`Outage`]).
@@ -1834,6 +1841,7 @@ async fn post_prompt(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
             }
             extra["create_time"] = json!(now_ms());
             i.served(&format!("queued {prompt_id}"));
+            i.queued_log.push(prompt_id.clone());
             i.queue.push_back(QueueItem {
                 number: number as f64,
                 prompt_id: prompt_id.clone(),
