@@ -52,6 +52,8 @@ pub struct Context {
     config: std::cell::OnceCell<(Option<std::path::PathBuf>, Option<config::ConfigFile>)>,
     /// Servers already warned about for `--insecure`.
     insecure_warned: std::cell::RefCell<std::collections::BTreeSet<String>>,
+    /// A resolved server was the built-in default with no profile (for the error's hint).
+    default_server: std::cell::Cell<bool>,
 }
 
 impl Context {
@@ -62,6 +64,15 @@ impl Context {
             global,
             config: std::cell::OnceCell::new(),
             insecure_warned: Default::default(),
+            default_server: Default::default(),
+        }
+    }
+
+    /// What the error report should know: whether the command ran against the built-in
+    /// default server with nothing configured (a first run).
+    pub fn situation(&self) -> render::error::Situation {
+        render::error::Situation {
+            default_server: self.default_server.get(),
         }
     }
 
@@ -163,7 +174,7 @@ impl Context {
             insecure: self.global.insecure,
         };
         let s = settings::resolve(&flags, &envs, file, path)?;
-        self.warn_insecure(std::slice::from_ref(&s));
+        self.note_servers(std::slice::from_ref(&s));
         Ok(s)
     }
 
@@ -231,8 +242,19 @@ impl Context {
                 expanded.push(extra);
             }
         }
-        self.warn_insecure(&expanded);
+        self.note_servers(&expanded);
         Ok(expanded)
+    }
+
+    /// Notes what the error report needs of resolved settings, and warns about `--insecure`.
+    fn note_servers(&self, servers: &[settings::Settings]) {
+        if servers
+            .iter()
+            .any(|s| s.url_source == settings::Source::Default && s.profile.is_none())
+        {
+            self.default_server.set(true);
+        }
+        self.warn_insecure(servers);
     }
 
     /// `--insecure` is never quiet: every command that uses it says so (also under `-q`), once
@@ -327,7 +349,7 @@ pub fn main_entry() -> ExitCode {
             if render::error::is_broken_pipe(&err) {
                 ExitStatus::Success
             } else {
-                render::error::report(&printer, &err);
+                render::error::report(&printer, &err, ctx.situation());
                 render::error::classify(&err)
             }
         }

@@ -97,8 +97,34 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
     })
 }
 
+/// What the error report knows about how the command was set up, beyond the error itself.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Situation {
+    /// The server was the built-in default: no `--url`, no `COMFYCTL_URL`, no profile.
+    pub default_server: bool,
+}
+
+/// The hint for a first run: nothing configured, and nothing answers on the default port.
+pub const SETUP_HINT: &str = "nothing is configured yet and no ComfyUI answers on the default port: comfyctl setup installs and starts one (and writes a profile), or point comfyctl at a running server with --url or --profile";
+
+/// [`hint`], knowing the [`Situation`]: a server that cannot be reached at the default URL
+/// with nothing configured points at `comfyctl setup`.
+pub fn hint_in(err: &anyhow::Error, situation: Situation) -> Option<String> {
+    let default_unreachable = err.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<crate::client::ClientError>(),
+            Some(crate::client::ClientError::Connect { url, .. })
+                if url.trim_end_matches('/') == crate::settings::DEFAULT_URL
+        )
+    });
+    if situation.default_server && default_unreachable {
+        return Some(SETUP_HINT.into());
+    }
+    hint(err)
+}
+
 /// `error: …`, `Caused by: …` for each distinct cause, `hint: …`.
-pub fn report(printer: &Printer, err: &anyhow::Error) {
+pub fn report(printer: &Printer, err: &anyhow::Error, situation: Situation) {
     let headline = err.to_string();
     let mut causes: Vec<String> = Vec::new();
     for c in err.chain().skip(1) {
@@ -107,7 +133,7 @@ pub fn report(printer: &Printer, err: &anyhow::Error) {
             causes.push(s);
         }
     }
-    printer.error(&headline, &causes, hint(err).as_deref());
+    printer.error(&headline, &causes, hint_in(err, situation).as_deref());
 }
 
 #[cfg(test)]
@@ -130,6 +156,38 @@ mod tests {
         assert!(hint(&e).unwrap().contains("bug"));
         let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
         assert_eq!(classify(&e), ExitStatus::Usage, "a local file problem");
+    }
+
+    #[test]
+    fn an_unreachable_default_server_with_nothing_configured_points_at_setup() {
+        let connect = |url: &str| {
+            anyhow::Error::new(crate::client::ClientError::Connect {
+                url: url.into(),
+                reason: "tcp connect error: Connection refused (os error 111)".into(),
+            })
+            .context("while running")
+        };
+        let first_run = Situation {
+            default_server: true,
+        };
+        let e = connect("http://127.0.0.1:8188");
+        assert_eq!(hint_in(&e, first_run).as_deref(), Some(SETUP_HINT));
+        assert!(SETUP_HINT.contains("comfyctl setup"));
+        // The default URL given on purpose (--url, COMFYCTL_URL, a profile): the usual hint.
+        let usual = hint_in(&e, Situation::default()).unwrap();
+        assert!(usual.contains("is ComfyUI running there?"), "{usual}");
+        assert!(!usual.contains("setup"), "{usual}");
+        // Another server that is down (one of a batch's): the usual hint too.
+        let other = hint_in(&connect("http://gpu1:8188"), first_run).unwrap();
+        assert!(!other.contains("setup"), "{other}");
+        // Other errors keep their own hints.
+        let e = anyhow::Error::new(crate::client::ClientError::Http {
+            method: "POST".into(),
+            path: "/prompt".into(),
+            status: 401,
+            body: String::new(),
+        });
+        assert!(hint_in(&e, first_run).unwrap().contains("key"));
     }
 
     #[test]
