@@ -73,6 +73,8 @@ pub struct Profile {
     /// Accept any TLS certificate from this server (a self-signed one you trust); every command
     /// warns while it is on.
     pub insecure: Option<bool>,
+    /// Draw images in the terminal as if `--show` were given (`--no-show` turns it off once).
+    pub show: Option<bool>,
 }
 
 /// A config file that could not be read or parsed. Always names the file.

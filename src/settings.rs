@@ -131,6 +131,8 @@ pub struct Settings {
     pub jobs: Option<usize>,
     /// Accept any TLS certificate from this server (`--insecure` or the profile's `insecure`).
     pub insecure: bool,
+    /// The profile's `show`: draw images in the terminal unless `--no-show`.
+    pub show: bool,
 }
 
 /// Local ComfyUI or Comfy Cloud: they differ in paths, auth and output delivery.
@@ -375,6 +377,7 @@ pub fn resolve(
         more_urls,
         jobs: profile.and_then(|(_, p)| p.jobs),
         insecure: flags.insecure || profile.and_then(|(_, p)| p.insecure).unwrap_or(false),
+        show: profile.and_then(|(_, p)| p.show).unwrap_or(false),
     })
 }
 

@@ -51,6 +51,7 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                 kind_source: s.kind_source.to_string(),
                 partner_key: s.partner_key.as_ref().map(|_| "(redacted)".into()),
                 insecure: s.insecure,
+                show: s.show,
             };
             let v = serde_json::to_value(&r)?;
             if *json {
@@ -115,6 +116,13 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                         "tls",
                         "certificates NOT checked (--insecure)".into(),
                         None,
+                    ));
+                }
+                if s.show {
+                    out.push(line(
+                        "show",
+                        "images drawn in the terminal (--no-show for one command)".into(),
+                        s.profile.as_ref().map(|p| format!("profile {p}")),
                     ));
                 }
                 if s.partner_key.is_some() {

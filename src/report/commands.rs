@@ -369,6 +369,8 @@ pub struct ConfigReport {
     pub partner_key: Option<String>,
     /// TLS certificate checks are off.
     pub insecure: bool,
+    /// The profile's `show`: `run`, `watch` and `batch` draw images in the terminal.
+    pub show: bool,
 }
 
 impl Shape for ConfigReport {
