@@ -70,6 +70,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l timeout -d 'Gi
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l reconnect-timeout -d 'Wait this long for a server that went away during a job (a restart) before giving up [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s o -l output-dir -d 'Where to save outputs [env: COMFYCTL_OUTPUT_DIR] [default: ./outputs]' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l show-size -d 'The box images fit in, in terminal cells [default: the terminal\'s size]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -90,6 +91,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-download -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l json -d 'Print one JSON object with the result on stdout'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l jsonl -d 'Print every event as a JSON line on stdout, the result last'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l show -d 'Draw images in the terminal (kitty, iTerm2, sixel, else half-blocks) on a terminal only, never with --json/--jsonl/-q [profile: show]'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l no-show -d 'Draw no images, even when the profile says show = true'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
@@ -150,6 +153,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l reconnect-ti
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s o -l output-dir -d 'The batch directory [default: a new batch-DATE-TIME folder in the output dir]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l name -d 'Folder name of each job: fields {index}, {seed}, {rep} and every swept parameter' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l grid -d 'Draw a contact sheet of each job\'s first image (an X/Y plot for one or two sweeps)' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l report -d 'Write the batch\'s report page here (an HTML file, kept current while the batch runs)' -r -F
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l show-size -d 'The box images fit in, in terminal cells [default: the terminal\'s size]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -167,6 +172,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l flat-output 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l json -d 'Print one JSON object with the result on stdout'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l jsonl -d 'Print every event as a JSON line on stdout, the result last'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l show -d 'Draw images in the terminal (kitty, iTerm2, sixel, else half-blocks) on a terminal only, never with --json/--jsonl/-q [profile: show]'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l no-show -d 'Draw no images, even when the profile says show = true'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
@@ -252,6 +259,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s o -l output-
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l reconnect-timeout -d 'Wait this long for a server that went away during a job (a restart) before giving up [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l show-size -d 'The box images fit in, in terminal cells [default: the terminal\'s size]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l profile -d 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l url -d 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
@@ -263,6 +271,8 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l overwrite -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l json -d 'Print one JSON object with the result on stdout'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l jsonl -d 'Print every event as a JSON line on stdout, the result last'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l no-progress -d 'No progress bars, even on a terminal'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l show -d 'Draw images in the terminal (kitty, iTerm2, sixel, else half-blocks) on a terminal only, never with --json/--jsonl/-q [profile: show]'
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l no-show -d 'Draw no images, even when the profile says show = true'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'

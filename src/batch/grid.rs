@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 /// The sheet is at most this many pixels on its longer side (cells shrink to fit, down to
 /// [`MIN_CELL`]).
 pub const MAX_SIDE: u32 = 4096;
+/// The sheet `batch --show` draws in the batch folder when `--grid` names none.
+pub const SHOW_FILE: &str = "grid.png";
 /// Largest thumbnail.
 pub const MAX_CELL: u32 = 256;
 /// Smallest thumbnail.

@@ -1,8 +1,9 @@
 //! `batch`: the plan (counts, sweeps, params files, seeds, names), its file (`batch.json`), the
-//! manifest (`batch.jsonl`), the scheduler (pure decisions), the runner (I/O), and the contact
-//! sheet.
+//! manifest (`batch.jsonl`), the scheduler (pure decisions), the runner (I/O), the contact
+//! sheet and the report page.
 
 pub mod grid;
+pub mod live_page;
 pub mod manifest;
 pub mod page;
 pub mod plan;

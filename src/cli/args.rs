@@ -207,3 +207,32 @@ impl SaveArgs {
         }
     }
 }
+
+/// Images in the terminal: `--show`, `--no-show`, `--show-size`.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Images in the terminal")]
+pub struct ShowArgs {
+    /// Draw images in the terminal (kitty, iTerm2, sixel, else half-blocks) on a terminal only,
+    /// never with --json/--jsonl/-q [profile: show]
+    #[arg(long, overrides_with = "no_show")]
+    pub show: bool,
+    /// Draw no images, even when the profile says show = true
+    #[arg(long, overrides_with = "show")]
+    pub no_show: bool,
+    /// The box images fit in, in terminal cells [default: the terminal's size]
+    // Hyphen values reach the parser, so `-3x4` is told why it is wrong, not taken for a flag.
+    #[arg(
+        long,
+        value_name = "COLSxROWS",
+        allow_hyphen_values = true,
+        value_parser = crate::show::parse_show_size
+    )]
+    pub show_size: Option<crate::show::ShowSize>,
+}
+
+impl ShowArgs {
+    /// Whether images are wanted: `--show`, else the profile's `show` unless `--no-show`.
+    pub fn wanted(&self, profile_default: bool) -> bool {
+        self.show || (profile_default && !self.no_show)
+    }
+}

@@ -6,7 +6,9 @@ mod args;
 pub mod complete;
 pub mod values;
 
-pub use args::{DefsArgs, FollowArgs, FormatArgs, InputArgs, ParamArgs, SaveArgs, SubmitArgs};
+pub use args::{
+    DefsArgs, FollowArgs, FormatArgs, InputArgs, ParamArgs, SaveArgs, ShowArgs, SubmitArgs,
+};
 
 use crate::printer::ColorChoice;
 use clap::{Args, Parser, Subcommand};
@@ -228,6 +230,9 @@ pub struct RunArgs {
     /// Output format.
     #[command(flatten)]
     pub format: FormatArgs,
+    /// Images in the terminal: the saved images after the run, the latest preview while it runs.
+    #[command(flatten)]
+    pub show: ShowArgs,
 }
 
 const BATCH_EXAMPLES: &str = "\
@@ -307,9 +312,15 @@ pub struct BatchArgs {
     /// Draw a contact sheet of each job's first image (an X/Y plot for one or two sweeps)
     #[arg(help_heading = "Output", long, value_name = "FILE.png")]
     pub grid: Option<PathBuf>,
+    /// Write the batch's report page here (an HTML file, kept current while the batch runs)
+    #[arg(help_heading = "Output", long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Output format.
     #[command(flatten)]
     pub format: FormatArgs,
+    /// Images in the terminal: the grid at the end (saved as DIR/grid.png without --grid).
+    #[command(flatten)]
+    pub show: ShowArgs,
 }
 
 /// `--seed-mode`.
@@ -488,6 +499,9 @@ pub struct WatchArgs {
     /// Output format.
     #[command(flatten)]
     pub format: FormatArgs,
+    /// Images in the terminal: the latest preview frame, drawn in place.
+    #[command(flatten)]
+    pub show: ShowArgs,
 }
 
 const QUEUE_EXAMPLES: &str = "\

@@ -3,6 +3,7 @@
 //! the command line into them and prints.
 
 use crate::Context;
+use crate::batch::live_page::LivePage;
 use crate::batch::plan::SeedMode;
 use crate::batch::planfile::{self, NewPlan, PlanFile, SavedServers};
 use crate::batch::run::BatchOptions;
@@ -10,6 +11,7 @@ use crate::cli::{BatchArgs, SeedModeArg};
 use crate::client::job::JobOptions;
 use crate::error::{ExitStatus, Failure};
 use crate::prepare;
+use crate::progress::show;
 use crate::report::PlannedJob;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -82,10 +84,24 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
             .unwrap_or(if server.is_cloud() { 1 } else { 2 });
         servers.push((server, limit));
     }
+    let show = args.show.wanted(settings[0].show);
+    let viewer = show::viewer(
+        &ctx.printer,
+        show,
+        args.format.machine(),
+        args.show.show_size,
+    )?;
+    let page = args.report.as_deref().map(|r| LivePage::new(&dir, r));
+    let mut page = page.transpose().map_err(Failure::usage)?;
     let opts = BatchOptions {
         no_validate: args.submit.no_validate,
         fail_fast: args.fail_fast,
-        grid: args.grid.clone(),
+        // `--show` draws the grid: into the batch folder when no --grid names a file.
+        grid: (args.grid.clone()).or_else(|| {
+            viewer
+                .as_ref()
+                .map(|_| dir.join(crate::batch::grid::SHOW_FILE))
+        }),
         defs: args.defs.spec(),
         bars: !args.format.no_progress && !args.format.machine(),
         job: JobOptions::from_settings(&settings[0]),
@@ -93,6 +109,9 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
     let printer = &ctx.printer;
     crate::signals::block_on_interruptible(|intr| async move {
         let mut on_job = |line: &crate::report::BatchJob, o: &crate::client::JobOutcome| {
+            if let Some(p) = &mut page {
+                p.job_done(printer);
+            }
             if args.format.jsonl {
                 printer.report(line, true)
             } else if args.format.json {
@@ -119,6 +138,12 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
             printer.report(&end.summary, args.format.jsonl)?;
         }
         crate::render::batch_summary(printer, &end.summary, end.status);
+        if let Some(p) = page {
+            p.end(printer);
+        }
+        if let (Some(v), Some(g)) = (&viewer, &end.summary.grid) {
+            show::files(printer, v, &[&g.path]);
+        }
         Ok(end.status)
     })?
 }

@@ -8,8 +8,9 @@ use crate::client::{ClientError, Server};
 use crate::error::ExitStatus;
 use crate::prepare::{self, Check, Prepared};
 use crate::printer::Printer;
-use crate::progress::Reporters;
+use crate::progress::{Reporters, show};
 use crate::report::{RunResult, Submitted};
+use crate::show::Viewer;
 use crate::signals::Interrupt;
 use serde_json::Value;
 
@@ -37,6 +38,13 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
         server.partner_key = Some(crate::secret::Secret::new(k.clone()));
     }
     let options = JobOptions::from_settings(&settings);
+    let show = args.show.wanted(settings.show) && !args.detach;
+    let viewer = show::viewer(
+        &ctx.printer,
+        show,
+        args.format.machine(),
+        args.show.show_size,
+    )?;
     let outputs = if args.no_download {
         OutputMode::List
     } else {
@@ -58,7 +66,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> anyhow::Result<ExitStatus> {
             outputs: &outputs,
             prompt_id: None,
         };
-        follow(ctx, args, &job, &prepared, &intr).await
+        follow(ctx, args, &job, &prepared, &intr, viewer.as_ref()).await
     })?
 }
 
@@ -183,9 +191,11 @@ async fn follow(
     job: &Job<'_>,
     prepared: &Prepared,
     intr: &Interrupt,
+    viewer: Option<&Viewer>,
 ) -> anyhow::Result<ExitStatus> {
     let printer = &ctx.printer;
     let mut out = Reporters::new(printer, args.format.jsonl, !args.format.no_progress);
+    out.show_previews(viewer, args.no_download);
     let mut outcome = job.run(Start::Submit, out.reporter(), intr.token()).await;
     out.clear();
     if let Err(ClientError::Rejected(rej)) = &mut outcome.job {
@@ -213,6 +223,7 @@ async fn follow(
         printer.report(&r, args.format.jsonl)?;
     } else {
         print_paths(printer, &outcome)?;
+        show::outputs(printer, viewer, &outcome);
     }
     crate::render::outcome(printer, &outcome, args.allow_partial);
     Ok(outcome.exit_status(args.allow_partial))

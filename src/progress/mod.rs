@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod previews;
+pub mod show;
 
 use crate::client::{JobEvent, Reporter};
 use crate::printer::{Printer, Verbosity};
@@ -15,6 +16,15 @@ pub struct HumanReporter {
     printer: Printer,
     bars: Option<Bars>,
     started: bool,
+    /// `--show`: the latest preview frame, drawn in place above the bars.
+    preview: Option<Box<Preview>>,
+}
+
+/// The live preview of a job and what becomes of it when the job ends.
+struct Preview {
+    live: crate::show::LiveFrame,
+    /// Leave the last frame on screen at the end (no saved images will be drawn after it).
+    keep: bool,
 }
 
 struct Bars {
@@ -45,25 +55,81 @@ impl HumanReporter {
             printer,
             bars,
             started: false,
+            preview: None,
         }
     }
 
-    fn line(&self, msg: &str) {
-        match &self.bars {
-            Some(b) => b.multi.suspend(|| self.printer.info(msg)),
-            None => self.printer.info(msg),
+    /// Draws the job's preview frames in place above the bars (only when there are bars: a
+    /// frame between milestone lines would scroll away). `keep`: leave the last frame on
+    /// screen when the job ends; otherwise it is erased (the saved images follow).
+    pub fn show_previews(&mut self, live: crate::show::LiveFrame, keep: bool) {
+        if self.bars.is_some() {
+            self.preview = Some(Box::new(Preview { live, keep }));
         }
     }
 
-    fn warn(&self, msg: &str) {
+    fn line(&mut self, msg: &str) {
+        self.above(|p| p.info(msg));
+    }
+
+    fn warn(&mut self, msg: &str) {
+        self.above(|p| p.warn(msg));
+    }
+
+    /// Prints with `f` above the bars; a preview frame on screen makes way for the line and is
+    /// drawn again below it.
+    fn above(&mut self, f: impl FnOnce(&Printer)) {
+        let Some(b) = &self.bars else {
+            return f(&self.printer);
+        };
+        b.multi.suspend(|| match &mut self.preview {
+            Some(pv) => {
+                let mut err = std::io::stderr().lock();
+                let _ = pv.live.lift(&mut err);
+                f(&self.printer);
+                let _ = pv.live.draw_due(&mut err, std::time::Instant::now());
+            }
+            None => f(&self.printer),
+        });
+    }
+
+    /// A preview frame: kept, and drawn when the last draw was long enough ago (the bars are
+    /// hidden only then).
+    fn preview_frame(&mut self, frame: Option<Vec<u8>>) {
+        let (Some(b), Some(pv)) = (&self.bars, &mut self.preview) else {
+            return;
+        };
+        if let Some(f) = frame.filter(|f| !f.is_empty()) {
+            pv.live.offer(f);
+        }
+        let now = std::time::Instant::now();
+        if pv.live.due(now) {
+            b.multi.suspend(|| {
+                let _ = pv.live.draw_due(&mut std::io::stderr().lock(), now);
+            });
+        }
+    }
+
+    /// Ends the preview: the last frame stays or is erased, as [`HumanReporter::show_previews`]
+    /// was told.
+    fn end_preview(&mut self) {
+        let Some(mut pv) = self.preview.take() else {
+            return;
+        };
+        let keep = pv.keep;
         match &self.bars {
-            Some(b) => b.multi.suspend(|| self.printer.warn(msg)),
-            None => self.printer.warn(msg),
+            Some(b) => b.multi.suspend(|| {
+                let _ = pv.live.finish(&mut std::io::stderr().lock(), keep);
+            }),
+            None => {
+                let _ = pv.live.finish(&mut std::io::stderr().lock(), keep);
+            }
         }
     }
 
     /// Removes all bars (before the final report).
     pub fn clear(&mut self) {
+        self.end_preview();
         if let Some(b) = self.bars.take() {
             for bar in [Some(b.nodes), b.steps, b.download, b.away]
                 .into_iter()
@@ -122,7 +188,7 @@ impl Reporter for HumanReporter {
                     "the server accepted the prompt but dropped outputs that failed validation:",
                 );
                 let text = crate::render::node_errors(&self.printer, &node_errors);
-                self.suspend(|| eprint!("{text}"));
+                self.above(|_| eprint!("{text}"));
             }
             JobEvent::Queue { remaining } => {
                 if !self.started
@@ -171,7 +237,9 @@ impl Reporter for HumanReporter {
                     None => self.line(&format!("[{}/{total}] {name}", (done + 1).min(total))),
                 }
             }
-            JobEvent::Progress { node, value, max } => match &mut self.bars {
+            JobEvent::Progress { node, value, max } => {
+                self.preview_frame(None);
+                match &mut self.bars {
                 Some(b) => {
                     let bar = b.steps.get_or_insert_with(|| {
                         let s = b.multi.add(ProgressBar::new(max as u64));
@@ -192,11 +260,17 @@ impl Reporter for HumanReporter {
                     node.map(|n| format!(" (node {n})")).unwrap_or_default()
                 )),
                 None => {}
-            },
-            JobEvent::Preview { node, bytes, .. } => self.printer.debug(&format!(
-                "preview frame {bytes} bytes (node {})",
-                node.unwrap_or_default()
-            )),
+            }
+            }
+            JobEvent::Preview {
+                node, bytes, data, ..
+            } => {
+                self.printer.debug(&format!(
+                    "preview frame {bytes} bytes (node {})",
+                    node.unwrap_or_default()
+                ));
+                self.preview_frame(Some(data));
+            }
             JobEvent::Text { node, text } => self.line(&format!("node {node}: {text}")),
             JobEvent::TextOutput { node, text } => {
                 self.line(&format!("text from node {node}: {text}"))
@@ -206,6 +280,7 @@ impl Reporter for HumanReporter {
                 self.line(&format!("reconnected after {attempts} attempt(s)"))
             }
             JobEvent::Finished { status, elapsed } => {
+                self.end_preview();
                 if let Some(b) = &mut self.bars {
                     if let Some(s) = b.steps.take() {
                         s.finish_and_clear();
@@ -329,6 +404,14 @@ impl Reporters {
     pub fn clear(&mut self) {
         if let Reporters::Human(h) = self {
             h.clear();
+        }
+    }
+
+    /// `--show`: the job's preview frames drawn in place while it runs (see
+    /// [`HumanReporter::show_previews`]); nothing without a viewer.
+    pub fn show_previews(&mut self, viewer: Option<&crate::show::Viewer>, keep: bool) {
+        if let (Reporters::Human(h), Some(v)) = (self, viewer) {
+            h.show_previews(show::live(v), keep);
         }
     }
 }

@@ -72,7 +72,7 @@ pub fn ext(format: &str) -> &'static str {
     }
 }
 
-/// Saves previews, then passes every event on (with the frame's path, without its bytes).
+/// Saves previews, then passes every event on (with the frame's path).
 pub struct Saving<'a> {
     /// The reporter events go on to.
     pub inner: &'a mut dyn Reporter,
@@ -114,7 +114,8 @@ impl Reporter for Saving<'_> {
                     format,
                     prompt_id,
                     path,
-                    data: Vec::new(),
+                    // Still wanted: `--show` draws it.
+                    data,
                 }
             }
             (e, _) => e,

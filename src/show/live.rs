@@ -26,6 +26,8 @@ pub struct LiveFrame {
     last: Option<Instant>,
     rows: u16,
     pending: Option<Vec<u8>>,
+    /// The frame on screen, to draw again after [`LiveFrame::lift`].
+    shown: Option<Vec<u8>>,
 }
 
 impl LiveFrame {
@@ -42,6 +44,7 @@ impl LiveFrame {
             last: None,
             rows: 0,
             pending: None,
+            shown: None,
         }
     }
 
@@ -60,14 +63,10 @@ impl LiveFrame {
     /// moves the cursor up over the previous frame, erases to the end of the screen, draws.
     /// Returns whether it drew. A frame that cannot be decoded is dropped.
     pub fn draw_due(&mut self, w: &mut dyn Write, now: Instant) -> io::Result<bool> {
-        if self.pending.is_none()
-            || self
-                .last
-                .is_some_and(|t| now.duration_since(t) < self.every)
-        {
+        if !self.due(now) {
             return Ok(false);
         }
-        let bytes = self.pending.take().expect("checked above");
+        let bytes = self.pending.take().expect("checked by due");
         let Ok((img, _)) = super::decode_first_frame(&bytes) else {
             return Ok(false);
         };
@@ -78,7 +77,36 @@ impl LiveFrame {
         let (_, rows) = super::draw(w, &img, &self.caps, self.size, kitty_id)?;
         self.rows = rows;
         self.last = Some(now);
+        self.shown = Some(bytes);
         Ok(true)
+    }
+
+    /// Whether [`LiveFrame::draw_due`] would draw at `now`: a frame is pending and the last
+    /// draw was at least `every` ago. Cheap, so a caller can skip hiding its bars otherwise.
+    pub fn due(&self, now: Instant) -> bool {
+        self.pending.is_some()
+            && self
+                .last
+                .is_none_or(|t| now.duration_since(t) >= self.every)
+    }
+
+    /// Erases the frame on screen (the cursor goes back to where it began) so a line can be
+    /// printed there, and makes the frame due again at once: the next
+    /// [`LiveFrame::draw_due`] puts it back below that line. Frames then stay under the
+    /// newest line instead of piling up in the scrollback.
+    pub fn lift(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut out = Vec::new();
+        self.rewind(&mut out);
+        self.rows = 0;
+        if self.pending.is_none() {
+            self.pending = self.shown.take();
+        }
+        self.last = None;
+        w.write_all(&out)?;
+        w.flush()
     }
 
     /// Leaves the frame on screen where it is and draws the next one below the cursor instead
@@ -88,11 +116,16 @@ impl LiveFrame {
         self.rows = 0;
     }
 
-    /// Ends the preview: with `keep`, the last frame stays; otherwise it is erased (and, on
-    /// kitty, deleted from the terminal's memory) and the cursor is back where the first frame
-    /// was drawn.
+    /// Ends the preview: with `keep`, the last frame stays (the newest one, drawn now if the
+    /// rate limit held it back); otherwise it is erased (and, on kitty, deleted from the
+    /// terminal's memory) and the cursor is back where the first frame was drawn.
     pub fn finish(&mut self, w: &mut dyn Write, keep: bool) -> io::Result<()> {
+        if keep && self.pending.is_some() {
+            self.last = None;
+            self.draw_due(w, Instant::now())?;
+        }
         self.pending = None;
+        self.shown = None;
         if keep || self.rows == 0 {
             self.rows = 0;
             return Ok(());
@@ -186,6 +219,71 @@ mod tests {
         live.finish(&mut screen, false).unwrap();
         assert_eq!(String::from_utf8(screen).unwrap(), "\x1b[2F\x1b[J");
         assert_eq!(live.rows(), 0);
+    }
+
+    #[test]
+    fn a_lifted_frame_is_erased_and_drawn_again_below_the_line_printed_in_its_place() {
+        let caps = Capabilities::with_protocol(Protocol::Blocks(Palette::TrueColor));
+        let mut live = LiveFrame::new(caps, ShowSize { cols: 4, rows: 2 }, Duration::from_secs(60));
+        let t0 = Instant::now();
+        let mut screen = Vec::new();
+        // Nothing on screen: lifting writes nothing.
+        live.lift(&mut screen).unwrap();
+        assert!(screen.is_empty());
+        live.offer(png(4, 4, [255, 0, 0]));
+        assert!(live.draw_due(&mut screen, t0).unwrap());
+        assert!(!live.due(t0 + Duration::from_secs(1)), "nothing pending");
+        screen.clear();
+        live.lift(&mut screen).unwrap();
+        assert_eq!(String::from_utf8(screen.clone()).unwrap(), "\x1b[2F\x1b[J");
+        assert_eq!(live.rows(), 0);
+        // Due at once although the interval has not passed: the same frame comes back.
+        screen.clear();
+        screen.extend_from_slice(b"a line\n");
+        assert!(live.due(t0 + Duration::from_secs(1)));
+        assert!(
+            live.draw_due(&mut screen, t0 + Duration::from_secs(1))
+                .unwrap()
+        );
+        let red_row = "\x1b[48;2;255;0;0m    \x1b[0m\n";
+        assert_eq!(
+            String::from_utf8(screen.clone()).unwrap(),
+            format!("a line\n{}", red_row.repeat(2))
+        );
+        // A newer frame offered before the lift wins over the one on screen.
+        live.offer(png(4, 4, [0, 0, 255]));
+        screen.clear();
+        live.lift(&mut screen).unwrap();
+        assert!(
+            live.draw_due(&mut screen, t0 + Duration::from_secs(2))
+                .unwrap()
+        );
+        let s = String::from_utf8(screen).unwrap();
+        assert!(s.contains("48;2;0;0;255m"), "{s:?}");
+        assert!(!s.contains("48;2;255;0;0m"), "{s:?}");
+    }
+
+    #[test]
+    fn a_kept_preview_ends_on_the_newest_frame_even_one_held_back_by_the_rate_limit() {
+        let caps = Capabilities::with_protocol(Protocol::Blocks(Palette::TrueColor));
+        let mut live = LiveFrame::new(caps, ShowSize { cols: 4, rows: 2 }, Duration::from_secs(60));
+        let t0 = Instant::now();
+        let mut screen = Vec::new();
+        live.offer(png(4, 4, [255, 0, 0]));
+        assert!(live.draw_due(&mut screen, t0).unwrap());
+        live.offer(png(4, 4, [0, 0, 255]));
+        assert!(!live.draw_due(&mut screen, t0).unwrap(), "held back");
+        screen.clear();
+        live.finish(&mut screen, true).unwrap();
+        let s = String::from_utf8(screen).unwrap();
+        assert!(s.starts_with("\x1b[2F\x1b[J"), "over the old frame: {s:?}");
+        assert!(s.contains("48;2;0;0;255m"), "{s:?}");
+        assert_eq!(live.rows(), 0, "left on screen");
+        // Erasing never draws the held-back frame first.
+        let mut screen = Vec::new();
+        live.offer(png(4, 4, [0, 255, 0]));
+        live.finish(&mut screen, false).unwrap();
+        assert!(screen.is_empty(), "{screen:?}");
     }
 
     #[test]

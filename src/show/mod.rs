@@ -178,6 +178,20 @@ pub fn show_file(
 /// Extensions of video containers: not decoded, only named.
 const VIDEO_EXTENSIONS: &[&str] = &["mp4", "webm", "mov", "mkv", "avi", "m4v"];
 
+/// Extensions of the still and animated images decoded here.
+const IMAGE_EXTENSIONS: &[&str] = &["png", "apng", "jpg", "jpeg", "webp", "gif", "bmp"];
+
+/// Whether [`show_file`] has something to say about a file: an image (drawn) or a video
+/// (named with a note). Audio, 3D models, latents and text are none of a viewer's business.
+pub fn is_visual(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    IMAGE_EXTENSIONS.contains(&ext.as_str()) || VIDEO_EXTENSIONS.contains(&ext.as_str())
+}
+
 /// Decodes a file's first frame; the note says when there were more.
 pub fn load_first_frame(path: &Path) -> Result<(DynamicImage, Option<String>), String> {
     let ext = path
@@ -406,6 +420,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(out.is_empty(), "nothing is drawn for a video");
+
+        assert!(is_visual(&gif) && is_visual(&still) && is_visual(&video));
+        assert!(is_visual(Path::new("A.JPG")));
+        for other in ["song.flac", "mesh.glb", "x.latent", "notes.txt", "noext"] {
+            assert!(!is_visual(Path::new(other)), "{other}");
+        }
 
         let junk = dir.path().join("junk.png");
         std::fs::write(&junk, b"not a png").unwrap();

@@ -8,6 +8,7 @@ use crate::client::job::JobOptions;
 use crate::client::{ClientError, Server, ws};
 use crate::error::ExitStatus;
 use crate::progress::previews::{PreviewSaver, ext};
+use crate::progress::show::Pane;
 use crate::report::commands::MonitorLine;
 use crate::signals::Interrupt;
 use serde_json::Value;
@@ -21,6 +22,7 @@ pub(super) async fn run(
     server: &Server,
     options: &JobOptions,
     intr: &Interrupt,
+    viewer: Option<&crate::show::Viewer>,
 ) -> anyhow::Result<ExitStatus> {
     let p = &ctx.printer;
     let client_id = args
@@ -46,6 +48,7 @@ pub(super) async fn run(
             .map(|(id, _)| id)
             .collect(),
         jsonl: args.format.jsonl,
+        pane: viewer.map(Pane::new),
     };
     let deadline = options.timeout.map(|t| Instant::now() + t);
     let mut last = Instant::now();
@@ -55,25 +58,28 @@ pub(super) async fn run(
         let idle_at = options.idle_timeout.map(|d| last + d);
         tokio::select! {
             _ = intr.token().cancelled() => {
+                view.end();
                 conn.close().await;
                 return Ok(ExitStatus::Interrupted);
             }
             _ = sleep_until(deadline) => {
+                view.end();
                 p.warn("--timeout reached");
                 return Ok(ExitStatus::Timeout);
             }
             _ = sleep_until(idle_at) => {
+                view.end();
                 p.warn("no word from the server within --idle-timeout");
                 return Ok(ExitStatus::Timeout);
             }
             m = conn.next() => {
                 last = Instant::now();
                 let Some(m) = m else {
-                    p.warn("WebSocket closed; reconnecting");
+                    view.say(true, || p.warn("WebSocket closed; reconnecting"));
                     conn = reconnect(server, intr, deadline, || ws::connect(server, &client_id))
                         .await
                         .map_err(|_| ClientError::Connect { url: server.display_url(), reason: "the WebSocket stays down".into() })?;
-                    p.info("reconnected");
+                    view.say(true, || p.info("reconnected"));
                     continue;
                 };
                 // A queue change: look at the queue and history now, not at the next tick.
@@ -96,9 +102,26 @@ struct LiveView {
     running: Vec<String>,
     reported: std::collections::HashSet<String>,
     jsonl: bool,
+    /// `--show`: the latest preview, drawn in place below the lines.
+    pane: Option<Pane>,
 }
 
 impl LiveView {
+    /// Prints with `f` (on stderr when `on_stderr`, else stdout), the preview kept below it.
+    fn say<T>(&mut self, on_stderr: bool, f: impl FnOnce() -> T) -> T {
+        match &mut self.pane {
+            Some(pane) => pane.print(on_stderr, f),
+            None => f(),
+        }
+    }
+
+    /// The watch ends: the newest preview stays on screen.
+    fn end(&mut self) {
+        if let Some(pane) = &mut self.pane {
+            pane.finish();
+        }
+    }
+
     fn emit(&self, p: &crate::printer::Printer, line: MonitorLine) -> std::io::Result<()> {
         p.json_line(&crate::report::tagged_line(&line))
     }
@@ -139,6 +162,9 @@ impl LiveView {
                 .saver
                 .as_mut()
                 .and_then(|s| s.save(&pid, &node, e, image).ok());
+            if let Some(pane) = &mut self.pane {
+                pane.offer(image.clone());
+            }
             if self.jsonl {
                 let path = path.as_ref().map(|x| x.display().to_string());
                 let line = MonitorLine::Preview {
@@ -149,14 +175,16 @@ impl LiveView {
                 };
                 self.emit(p, line)?;
             } else if let Some(path) = path {
-                p.debug(&format!("preview saved to {}", path.display()));
+                self.say(true, || {
+                    p.debug(&format!("preview saved to {}", path.display()))
+                });
             }
             return Ok(());
         }
         if self.jsonl {
             self.emit(p, MonitorLine::from(m))?;
         } else if let Some(l) = crate::render::server_message(m) {
-            p.data_line(&l)?;
+            self.say(false, || p.data_line(&l))?;
         }
         Ok(())
     }
@@ -167,7 +195,8 @@ impl LiveView {
             return Ok(());
         };
         let now: Vec<String> = q.running.iter().map(|j| j.prompt_id.clone()).collect();
-        for id in now.iter().filter(|i| !self.running.contains(i)) {
+        let started: Vec<&String> = now.iter().filter(|i| !self.running.contains(i)).collect();
+        for id in started {
             if self.jsonl {
                 self.emit(
                     p,
@@ -176,7 +205,7 @@ impl LiveView {
                     },
                 )?;
             } else {
-                p.data_line(&format!("prompt {id} is running"))?;
+                self.say(false, || p.data_line(&format!("prompt {id} is running")))?;
             }
         }
         self.running = now;
@@ -191,7 +220,9 @@ impl LiveView {
                 };
                 self.emit(p, line)?;
             } else {
-                p.data_line(&format!("prompt {id} finished: {status}"))?;
+                self.say(false, || {
+                    p.data_line(&format!("prompt {id} finished: {status}"))
+                })?;
             }
         }
         Ok(())

@@ -11,9 +11,10 @@ use crate::client::job::{Attach, Feed, Job, JobOptions, OutputMode, Start};
 use crate::client::ws;
 use crate::client::{ClientError, Server};
 use crate::error::{ExitStatus, Failure};
-use crate::progress::Reporters;
 use crate::progress::previews::{PreviewSaver, Saving};
+use crate::progress::{Reporters, show};
 use crate::report::RunResult;
+use crate::show::Viewer;
 use crate::signals::Interrupt;
 use crate::workflow::Workflow;
 use std::time::Instant;
@@ -29,6 +30,14 @@ pub fn run(ctx: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
     let settings = ctx.settings_following(args.save.output_dir.clone(), &args.follow)?;
     let server = ctx.server(&settings)?;
     let options = JobOptions::from_settings(&settings);
+    let show = args.show.wanted(settings.show) && args.events.is_none();
+    let viewer = show::viewer(
+        &ctx.printer,
+        show,
+        args.format.machine(),
+        args.show.show_size,
+    )?;
+    let viewer = viewer.as_ref();
     let outputs = if args.download {
         OutputMode::Download(args.save.options(&settings.output_dir))
     } else {
@@ -39,14 +48,15 @@ pub fn run(ctx: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
             return events::run(ctx, args, &server, patterns, &options, &intr).await;
         }
         match &args.prompt_id {
-            Some(id) => one(ctx, args, &server, id, &options, &outputs, &intr).await,
-            None => live::run(ctx, args, &server, &options, &intr).await,
+            Some(id) => one(ctx, args, &server, id, &options, &outputs, &intr, viewer).await,
+            None => live::run(ctx, args, &server, &options, &intr, viewer).await,
         }
     })?
 }
 
 /// `--prompt-id`: follows one job (submitted by anyone) to its end and saves or lists its
 /// outputs. Ctrl-C stops watching; the job goes on.
+#[allow(clippy::too_many_arguments)]
 async fn one(
     ctx: &Context,
     args: &WatchArgs,
@@ -55,6 +65,7 @@ async fn one(
     options: &JobOptions,
     outputs: &OutputMode,
     intr: &Interrupt,
+    viewer: Option<&Viewer>,
 ) -> anyhow::Result<ExitStatus> {
     let printer = &ctx.printer;
     let found = crate::client::lookup::find(server, id).await?;
@@ -101,6 +112,7 @@ async fn one(
         owned: false,
     };
     let mut out = Reporters::new(printer, args.format.jsonl, !args.format.no_progress);
+    out.show_previews(viewer, !args.download);
     let mut rep = Saving {
         inner: out.reporter(),
         saver: args.previews.clone().map(PreviewSaver::new),
@@ -125,6 +137,7 @@ async fn one(
         printer.report(&r, args.format.jsonl)?;
     } else {
         super::run::print_paths(printer, &outcome)?;
+        show::outputs(printer, viewer, &outcome);
     }
     crate::render::outcome(printer, &outcome, true);
     Ok(outcome.exit_status(true))
