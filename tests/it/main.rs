@@ -20,6 +20,7 @@ mod report;
 mod restart;
 mod run;
 mod setup;
+mod show;
 mod tls;
 mod v2_client;
 mod v2_fake;

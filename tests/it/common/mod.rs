@@ -3,6 +3,7 @@
 pub mod editor_golden;
 pub mod fake_server;
 pub mod fake_v2;
+pub mod pty;
 pub mod tls;
 
 use assert_cmd::Command;
