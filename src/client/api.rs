@@ -126,6 +126,22 @@ impl Server {
             .await
     }
 
+    /// Whether the server answers at all: `GET /api/v2/health` on a v2 server, `/system_stats`
+    /// otherwise. An error answer counts as an answer (a proxy without `/system_stats` is
+    /// there; the submission will say what is wrong); only a connection failure does not.
+    pub async fn answers(&self) -> Result<(), super::ClientError> {
+        let path = if self.api().await == Api::V2 {
+            "/api/v2/health"
+        } else {
+            "/system_stats"
+        };
+        match self.get_json(path).await {
+            Ok(_) => Ok(()),
+            Err(e @ super::ClientError::Connect { .. }) => Err(e),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// The API when already decided (a definite choice, or `auto` after [`Server::api`]).
     pub fn api_known(&self) -> Option<Api> {
         self.api.get().copied()

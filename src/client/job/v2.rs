@@ -143,6 +143,20 @@ async fn submit(
     Ok(created)
 }
 
+/// The job a batch sent as `chosen` (the id it recorded before sending: the job's label is
+/// made from it), if the server has it; among the newest hundred.
+pub async fn find_sent(server: &Server, chosen: &str) -> Result<Option<String>, ClientError> {
+    let label = format!("comfyctl-{chosen}");
+    let list = V2Client::new(server.clone())
+        .list_jobs(Some(100), &[])
+        .await?;
+    Ok(list
+        .jobs
+        .into_iter()
+        .find(|j| j.metadata.as_ref().and_then(serde_json::Value::as_str) == Some(&label))
+        .map(|j| j.id))
+}
+
 /// A submission nobody follows (`run --detach`): the job and the key it was sent with.
 pub async fn submit_detached(server: &Server, wf: &Workflow) -> Result<v2::Job, ClientError> {
     let client = V2Client::new(server.clone());
@@ -199,7 +213,7 @@ enum Wake {
     Cancel,
     Timeout,
     Idle,
-    Event(Result<Option<StreamEvent>, V2Error>),
+    Event(Box<Result<Option<StreamEvent>, V2Error>>),
     Poll,
     Reopen,
 }
@@ -278,7 +292,7 @@ impl<'a> Follower<'a> {
                 _ = cancel.cancelled() => Wake::Cancel,
                 _ = sleep_until_opt(self.deadline) => Wake::Timeout,
                 _ = sleep_until_opt(idle_at) => Wake::Idle,
-                e = next_event(&mut stream) => Wake::Event(e),
+                e = next_event(&mut stream) => Wake::Event(Box::new(e)),
                 _ = tokio::time::sleep_until(poll_at.into()) => Wake::Poll,
                 _ = sleep_until_opt(reopen_at) => Wake::Reopen,
             };
@@ -306,14 +320,16 @@ impl<'a> Follower<'a> {
                     }
                     break self.timed_out("no word from the server for", self.opts.idle_timeout);
                 }
-                Wake::Event(Ok(Some(ev))) => {
+                Wake::Event(e) if matches!(*e, Ok(Some(_))) => {
                     self.last_activity = Instant::now();
-                    self.on_event(ev, reporter);
+                    if let Ok(Some(ev)) = *e {
+                        self.on_event(ev, reporter);
+                    }
                 }
                 Wake::Event(end) => {
                     // The stream closed (or broke): its last status is only a hint; ask.
                     stream = None;
-                    if let Err(e) = &end {
+                    if let Err(e) = end.as_ref() {
                         self.client.server().log(|| format!("{e}"));
                     }
                     match self.ask(reporter, cancel).await? {
