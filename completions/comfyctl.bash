@@ -164,7 +164,7 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +182,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -190,7 +194,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__batch)
-            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --reconnect-timeout --output-dir --name --flat-output --grid --report --json --jsonl --no-progress --show --no-show --show-size --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --reconnect-timeout --output-dir --name --flat-output --grid --report --json --jsonl --no-progress --show --no-show --show-size --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,6 +340,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -344,7 +352,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__cancel)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -360,6 +368,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -370,7 +382,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__completions)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -386,6 +398,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -396,7 +412,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version show path help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version show path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +428,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -478,7 +498,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__path)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,6 +514,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -504,7 +528,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__show)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +546,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -530,7 +558,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__convert)
-            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,6 +632,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -612,7 +644,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__deps)
-            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,6 +678,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -654,7 +690,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__health)
-            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -670,6 +706,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -974,7 +1014,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__hw)
-            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1000,6 +1040,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1008,7 +1052,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__logs)
-            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,6 +1078,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1042,7 +1090,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__params)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1108,6 +1156,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1116,7 +1168,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version clear help"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version clear help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1134,6 +1186,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1142,7 +1198,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue__subcmd__clear)
-            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1158,6 +1214,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1210,7 +1270,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__report)
-            opts="-o -q -v -h -V --output --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --output --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1236,6 +1296,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1244,7 +1308,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__run)
-            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --allow-partial --timeout --idle-timeout --reconnect-timeout --output-dir --flat-output --overwrite --print-prompt --no-download --json --jsonl --no-progress --show --no-show --show-size --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --allow-partial --timeout --idle-timeout --reconnect-timeout --output-dir --flat-output --overwrite --print-prompt --no-download --json --jsonl --no-progress --show --no-show --show-size --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1350,6 +1414,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1358,7 +1426,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__setup)
-            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1392,6 +1460,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1400,7 +1472,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__validate)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1466,6 +1538,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1474,7 +1550,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__watch)
-            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --reconnect-timeout --json --jsonl --no-progress --show --no-show --show-size --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --reconnect-timeout --json --jsonl --no-progress --show --no-show --show-size --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1530,6 +1606,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)

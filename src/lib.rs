@@ -172,6 +172,7 @@ impl Context {
             idle_timeout: follow.idle_timeout,
             reconnect_timeout: follow.reconnect_timeout,
             insecure: self.global.insecure,
+            api: self.global.api.clone(),
         };
         let s = settings::resolve(&flags, &envs, file, path)?;
         self.note_servers(std::slice::from_ref(&s));
@@ -213,6 +214,7 @@ impl Context {
                 idle_timeout: follow.idle_timeout,
                 reconnect_timeout: follow.reconnect_timeout,
                 insecure: self.global.insecure,
+                api: self.global.api.clone(),
             };
             settings::resolve(&flags, &envs, file, path)
         };
