@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The batch report page in a real browser: installs Debian's chromium if it is missing, makes a
 # 2×2 sweep against the fake server (its first download answered 404, so one job fails and the
-# page shows an error), writes the page with `comfyctl report`, and checks it in
-# headless Chromium driven by playwright-core (from npm; it never downloads a browser): no
+# page shows an error) whose page `batch --report` writes (the same page as `comfyctl report`
+# DIR), and checks it in headless Chromium driven by playwright-core (from npm; it never
+# downloads a browser): no
 # console errors, no network fetches, N thumbnails shown, a filter hides exactly its jobs,
 # a thumbnail opens its full image, and a full-page screenshot that is not blank, saved as
 # docs/report.png (the README shows it).
@@ -37,9 +38,13 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 export COMFYCTL_CONFIG="$work/none.toml" COMFYCTL_CACHE_DIR="$work/cache"
+# The page as `batch --report` writes it (kept current while the batch runs) …
 target/debug/comfyctl -q batch workflows/tiny_sample.json --url "http://127.0.0.1:$port" \
-  --sweep cfg=4,7 --sweep steps=10,20 -j 1 -o "$work/b" >/dev/null || [ $? -eq 1 ]  # 1: a job failed
-target/debug/comfyctl report "$work/b"
+  --sweep cfg=4,7 --sweep steps=10,20 -j 1 -o "$work/b" --report "$work/b/report.html" \
+  >/dev/null || [ $? -eq 1 ]  # 1: a job failed
+# … is the page `comfyctl report DIR` writes for the folder afterwards.
+target/debug/comfyctl report "$work/b" -o "$work/b/again.html"
+cmp "$work/b/report.html" "$work/b/again.html"
 
 echo "== the page in headless Chromium"
 mkdir -p docs

@@ -542,6 +542,14 @@ fn batch_show_draws_the_grid_at_the_end_and_report_writes_the_page() {
     assert_eq!(html.matches("<article class=\"job st-success\"").count(), 3);
     assert_eq!(html.matches("src=\"data:image/jpeg;base64,").count(), 3);
     assert!(html.contains("<a href=\"b/0000_cfg-4/e2e/"), "{html}");
+    // The same page `comfyctl report` writes for the folder.
+    let out = comfyctl(dir.path())
+        .args(["report", "b", "-o", "again.html"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = std::fs::read_to_string(dir.path().join("again.html")).unwrap();
+    assert!(again == html, "batch --report and report DIR differ");
 
     // Piped, with --report and --grid: the same page, no image drawn.
     let out = comfyctl(dir.path())
