@@ -161,6 +161,7 @@ Examples:
   comfyctl run workflow_api.json --json --output-dir renders
   cat workflow_api.json | comfyctl run - --print-prompt
   comfyctl run workflow_api.json --no-download        # print /view URLs instead
+  comfyctl run workflow_api.json --show               # the image in the terminal too
 
 `comfyctl params WORKFLOW` lists the parameter names a workflow has.
 stdout gets one saved path per line (or one JSON object with --json); progress goes to stderr.";
@@ -245,6 +246,7 @@ Examples:
   comfyctl batch wf.json --count 8                          # seeds base, base+1, …
   comfyctl batch wf.json --count 8 --seed-mode random
   comfyctl batch wf.json --sweep cfg=4,7 --sweep steps=10,20 -j 4 --grid grid.png
+  comfyctl batch wf.json --sweep cfg=4,7 --report sweep.html --show   # page + grid shown
   comfyctl batch wf.json --sweep steps=10..40:10 --sweep sampler=euler,dpmpp_2m
   comfyctl batch wf.json --sweep prompt='a fox,a cat' --sweep seed=1,2 --zip
   comfyctl batch wf.json --params-file prompts.csv --name '{index:04}_{prompt}'
