@@ -38,9 +38,20 @@ impl PageStats {
 }
 
 impl LivePage {
-    /// The page for the batch in `dir`, written to `out`. Refuses what cannot be a page file
-    /// (stdout, a directory) before the batch starts.
+    /// The page for the batch in `dir`, written to `out` (see [`LivePage::check`]).
     pub fn new(dir: &Path, out: &Path) -> Result<LivePage, String> {
+        Self::check(out)?;
+        Ok(LivePage {
+            dir: dir.to_path_buf(),
+            out: out.to_path_buf(),
+            last: None,
+            warned: false,
+        })
+    }
+
+    /// Refuses what cannot be a page file (stdout, a directory): called first, so a refused
+    /// `--report` costs no request to a server.
+    pub fn check(out: &Path) -> Result<(), String> {
         if out.as_os_str() == "-" {
             return Err(
                 "--report writes a file (stdout carries the saved paths); for the page on stdout, run comfyctl report DIR -o - after the batch"
@@ -54,12 +65,7 @@ impl LivePage {
                 out.join(page::REPORT_FILE).display()
             ));
         }
-        Ok(LivePage {
-            dir: dir.to_path_buf(),
-            out: out.to_path_buf(),
-            last: None,
-            warned: false,
-        })
+        Ok(())
     }
 
     /// Where the page goes.

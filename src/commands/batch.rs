@@ -30,6 +30,9 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
         ))
         .into());
     }
+    if let Some(r) = &args.report {
+        LivePage::check(r).map_err(Failure::usage)?;
+    }
     let (file, dir, resumed) = match &args.resume {
         Some(dir) => (resume_plan(ctx, args, dir)?, dir.clone(), true),
         None => {

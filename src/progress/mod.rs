@@ -110,6 +110,32 @@ impl HumanReporter {
         }
     }
 
+    /// A sampling step: the steps bar (made on the first step), or a debug line under `-v`.
+    fn step(&mut self, node: Option<String>, value: f64, max: f64, verbose: bool) {
+        match &mut self.bars {
+            Some(b) => {
+                let bar = b.steps.get_or_insert_with(|| {
+                    let s = b.multi.add(ProgressBar::new(max as u64));
+                    s.set_style(
+                        ProgressStyle::with_template(
+                            "       [{bar:30.green/white}] {pos}/{len} steps",
+                        )
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                    );
+                    s
+                });
+                bar.set_length(max as u64);
+                bar.set_position(value as u64);
+            }
+            None if verbose => self.printer.debug(&format!(
+                "step {value}/{max}{}",
+                node.map(|n| format!(" (node {n})")).unwrap_or_default()
+            )),
+            None => {}
+        }
+    }
+
     /// Ends the preview: the last frame stays or is erased, as [`HumanReporter::show_previews`]
     /// was told.
     fn end_preview(&mut self) {
@@ -238,29 +264,9 @@ impl Reporter for HumanReporter {
                 }
             }
             JobEvent::Progress { node, value, max } => {
+                // A step is a chance to draw a frame the rate limit held back.
                 self.preview_frame(None);
-                match &mut self.bars {
-                Some(b) => {
-                    let bar = b.steps.get_or_insert_with(|| {
-                        let s = b.multi.add(ProgressBar::new(max as u64));
-                        s.set_style(
-                            ProgressStyle::with_template(
-                                "       [{bar:30.green/white}] {pos}/{len} steps",
-                            )
-                            .expect("valid template")
-                            .progress_chars("=> "),
-                        );
-                        s
-                    });
-                    bar.set_length(max as u64);
-                    bar.set_position(value as u64);
-                }
-                None if verbose => self.printer.debug(&format!(
-                    "step {value}/{max}{}",
-                    node.map(|n| format!(" (node {n})")).unwrap_or_default()
-                )),
-                None => {}
-            }
+                self.step(node, value, max, verbose);
             }
             JobEvent::Preview {
                 node, bytes, data, ..

@@ -603,7 +603,11 @@ fn a_report_that_cannot_be_a_page_file_is_refused_before_anything_is_sent() {
             text(&out.stderr)
         );
     }
-    assert_eq!(srv.prompt_posts(), 0);
+    assert_eq!(
+        srv.requests(),
+        Vec::<String>::new(),
+        "the server was not asked anything"
+    );
 }
 
 #[test]
