@@ -164,7 +164,7 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +182,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -190,7 +194,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__batch)
-            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --reconnect-timeout --output-dir --name --flat-output --grid --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --reconnect-timeout --output-dir --name --flat-output --grid --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +332,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -336,7 +344,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__cancel)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,6 +360,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -362,7 +374,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__completions)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,6 +390,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -388,7 +404,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version show path help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version show path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +420,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -470,7 +490,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__path)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +506,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -496,7 +520,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__show)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +538,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -522,7 +550,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__convert)
-            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,6 +624,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -604,7 +636,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__deps)
-            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,6 +670,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -646,7 +682,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__health)
-            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,6 +698,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -966,7 +1006,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__hw)
-            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -992,6 +1032,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1000,7 +1044,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__logs)
-            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1026,6 +1070,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1034,7 +1082,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__params)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1100,6 +1148,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1108,7 +1160,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version clear help"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version clear help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1126,6 +1178,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1134,7 +1190,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue__subcmd__clear)
-            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1150,6 +1206,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1202,7 +1262,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__report)
-            opts="-o -q -v -h -V --output --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --output --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1228,6 +1288,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1236,7 +1300,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__run)
-            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --allow-partial --timeout --idle-timeout --reconnect-timeout --output-dir --flat-output --overwrite --print-prompt --no-download --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --allow-partial --timeout --idle-timeout --reconnect-timeout --output-dir --flat-output --overwrite --print-prompt --no-download --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1338,6 +1402,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1346,7 +1414,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__setup)
-            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1380,6 +1448,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1388,7 +1460,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__validate)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1454,6 +1526,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1462,7 +1538,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__watch)
-            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --reconnect-timeout --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --reconnect-timeout --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1514,6 +1590,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
