@@ -17,6 +17,8 @@ LoadImage and ImageInvert come from ComfyUI's cache and SaveImage runs, in every
   c  comfy-sdk 0.5.0 in this process: submit + result() (what run() does), to_file()
   d  comfy-sdk as a fresh `python -c` process per job
   e  comfyctl run WF --api v2 (a whole process per job), when comfyctl has --api
+  f  e with --no-validate (no /system_stats + /object_info probe)
+  g  e with --image FILE instead of the asset reference in WF (hash, HEAD by-hash, from-hash)
 
 Polls in a and b are back to back with POLL_MS (default 2) between them. comfy-sdk polls on its
 own schedule (0.5 s, 0.75 s, ... once the first poll misses). When comfy-sdk raises on an
@@ -131,15 +133,18 @@ def workflow(col, i, native=False):
     return invert(native_name if native else REF, f"v2bench/{col}{i:03d}")
 
 
-def workflow_file(col, i):
+def workflow_file(col, i, image=False):
     path = os.path.join(WORK, "wf", f"{col}{i:03d}.json")
+    wf = workflow(col, i)
+    if image:  # comfyctl --image puts its upload into the first image loader
+        wf["1"]["inputs"]["image"] = "replaced-by-image.png"
     with open(path, "w") as f:
-        json.dump(workflow(col, i), f, indent=1)
+        json.dump(wf, f, indent=1)
     return path
 
 
 os.makedirs(os.path.join(WORK, "wf"))
-for col in "abcde":
+for col in "abcdefg":
     os.makedirs(os.path.join(WORK, "out", col), exist_ok=True)
 
 counts = {"b_expired_polls": 0, "b_expired_then_succeeded": 0, "b_expired_final": 0,
@@ -262,15 +267,24 @@ def job_d(i, wf_path):
     counts["d_raised_then_succeeded"] += ok
 
 
-def job_e(i, wf_path):
-    cmd = [COMFYCTL, "run", wf_path, "--api", "v2", "--url", PROXY, "-o", os.path.join(WORK, "out", "e"),
-           "--overwrite", "--json"]
+def job_e(i, wf_path, extra=(), col="e"):
+    cmd = [COMFYCTL, "run", wf_path, "--api", "v2", "--url", PROXY, "-o", os.path.join(WORK, "out", col),
+           "--overwrite", "--json", *extra]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         counts["e_fail"] += 1
         e_errors.append(f"exit {r.returncode}: {r.stderr.strip()[-400:]}")
-        raise RuntimeError(f"e: exit {r.returncode}: {r.stderr.strip()[-400:]}")
-    json.loads(r.stdout)
+        raise RuntimeError(f"{col}: exit {r.returncode}: {r.stderr.strip()[-400:]}")
+    if json.loads(r.stdout)["status"] != "success":
+        raise RuntimeError(f"{col}: {r.stdout[:400]}")
+
+
+def job_f(i, wf_path):
+    job_e(i, wf_path, ["--no-validate"], "f")
+
+
+def job_g(i, wf_path):
+    job_e(i, wf_path, ["--image", INPUT], "g")
 
 
 columns = {
@@ -281,17 +295,23 @@ columns = {
 }
 if COMFYCTL != "-":
     columns["e"] = ("comfyctl run --api v2, a process per job", job_e)
+    # Two more ways of running it, for comparison: without the node-definition probe (with
+    # --api v2 and no --object-info, comfyctl still asks /system_stats and /object_info, which the
+    # proxy answers 404), and the input given as a file (hash it, HEAD by-hash, from-hash).
+    columns["f"] = ("  e with --no-validate", job_f)
+    columns["g"] = ("  e with --image FILE (dedup probe per job)", job_g)
 ONLY = os.environ.get("COLUMNS_ONLY")  # e.g. COLUMNS_ONLY=ab, to look at some columns alone
 if ONLY:
     columns = {c: v for c, v in columns.items() if c in ONLY}
 
 times = {c: [] for c in columns}
+dropped = {}  # comfyctl columns whose warm-up job failed: label
 failures = {c: 0 for c in columns}
 first_error = {}
 for i in range(N + 1):  # job 0 is a warm-up, not timed
     for c, (_, fn) in columns.items():
         # The job's workflow is made before the clock starts: a dict in-process, a file for d and e.
-        wf = workflow(c, i, native=c == "a") if c in "abc" else workflow_file(c, i)
+        wf = workflow(c, i, native=c == "a") if c in "abc" else workflow_file(c, i, image=c == "g")
         t = time.perf_counter()
         try:
             fn(i, wf)
@@ -301,9 +321,9 @@ for i in range(N + 1):  # job 0 is a warm-up, not timed
             continue
         if i:
             times[c].append(time.perf_counter() - t)
-    if "e" in columns and i == 0 and failures["e"]:
-        print(f"comfyctl failed its first job, dropping column e: {first_error['e']}", file=sys.stderr)
-        del columns["e"]
+    for c in "efg":
+        if c in columns and i == 0 and failures[c]:
+            dropped[c] = columns.pop(c)[0]
 
 
 def p90(ts):
@@ -323,8 +343,8 @@ for c, (label, _) in columns.items():
         print(f"{c:4}{label:46}{'-':>8}{'-':>8}{'-':>8}{'-':>8}{failures[c]:8d}")
 if COMFYCTL == "-":
     print(f"{'e':4}{'comfyctl run --api v2, a process per job':46}  comfyctl lacks --api v2")
-elif "e" not in columns:
-    print(f"{'e':4}{'comfyctl run --api v2, a process per job':46}  failed its first job: {first_error.get('e')}")
+for c, label in dropped.items():
+    print(f"{c:4}{label:46}  failed its warm-up job, not measured (below)")
 jobs = N + 1
 print(f"polls per job: a {counts['polls_a'] / jobs:.1f}, b {counts['polls_b'] / jobs:.1f} "
       f"(every {POLL * 1000:g} ms)")
@@ -335,7 +355,23 @@ print(f"comfy-sdk raised (c, one process): {counts['c_raised']} of {jobs} jobs "
       f"({counts['c_raised_then_succeeded']} of them had succeeded)")
 print(f"comfy-sdk raised (d, process per job): {counts['d_raised']} of {jobs} jobs "
       f"({counts['d_raised_then_succeeded']} of them had succeeded)")
+
+
+def startup(cmd, runs=20):
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts) * 1000
+
+
+line = f"a process that does nothing else (median of 20): python -c 'import comfy_sdk' " \
+       f"{startup([sys.executable, '-c', 'import comfy_sdk']):.1f} ms"
+if COMFYCTL != "-":
+    line += f", comfyctl --version {startup([COMFYCTL, '--version']):.1f} ms"
+print(line)
 print(f"load average after the run: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 for c, e in first_error.items():
     print(f"first failure in {c}: {e}")
-sys.exit(1 if any(failures[c] for c in columns if c != "e") else 0)
+sys.exit(1 if any(failures[c] for c in columns if c not in "efg") else 0)
