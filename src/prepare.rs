@@ -590,7 +590,7 @@ pub async fn load_defs(server: Option<&Server>, args: &DefsSpec) -> anyhow::Resu
                 server.display_url()
             ))
             .with_hint(
-                "pass --object-info FILE, saved from the ComfyUI behind it (curl -o defs.json http://COMFYUI/object_info), or --no-validate to send the workflow unchecked",
+                "pass --object-info FILE, saved from the ComfyUI behind it (curl -o defs.json http://COMFYUI/object_info)",
             )
             .into())
         }

@@ -323,7 +323,7 @@ impl Runner<'_> {
         match check {
             Check::Clean { warnings } => warnings.iter().for_each(|w| p.warn(w)),
             Check::Unchecked { reason: Some(r) } => p.warn(&format!(
-                "cannot check the prompts before sending them ({r}); the server will"
+                "prompts not checked before sending, the server checks them on arrival: {r}"
             )),
             Check::Unchecked { reason: None } => {}
             Check::Rejected { label, rejection } => {

@@ -104,7 +104,7 @@ async fn before_submit(
     match check {
         Check::Clean { warnings } => warnings.iter().for_each(|w| printer.warn(w)),
         Check::Unchecked { reason: Some(r) } => printer.warn(&format!(
-            "cannot check the prompt before sending it ({r}); the server will"
+            "prompt not checked before sending, the server checks it on arrival: {r}"
         )),
         Check::Unchecked { reason: None } => {}
         Check::Rejected { rejection, .. } => {
