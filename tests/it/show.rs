@@ -699,3 +699,81 @@ fn nothing_configured_and_nothing_on_the_default_port_points_at_setup() {
     let err = run(&[], None);
     assert!(!err.contains("comfyctl setup"), "{err}");
 }
+
+/// A two-frame GIF: red, then blue.
+fn two_frame_gif() -> Vec<u8> {
+    use image::codecs::gif::GifEncoder;
+    use image::{Delay, Frame, Rgba, RgbaImage};
+    let mut out = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut out);
+        for c in [[255, 0, 0, 255], [0, 0, 255, 255]] {
+            let f = Frame::from_parts(
+                RgbaImage::from_pixel(8, 8, Rgba(c)),
+                0,
+                0,
+                Delay::from_numer_denom_ms(100, 1),
+            );
+            enc.encode_frame(f).unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn an_animation_shows_its_first_frame_with_a_note_and_a_video_is_named_not_drawn() {
+    let srv = FakeServer::start(FakeOptions::default());
+    srv.add_file("output", "e2e", "loop_00001_.gif", two_frame_gif());
+    srv.add_file(
+        "output",
+        "e2e",
+        "clip_00001_.mp4",
+        b"\0\0\0\x18ftypmp42".to_vec(),
+    );
+    srv.add_file("output", "e2e", "voice_00001_.flac", b"fLaC".to_vec());
+    srv.faults(|f| {
+        f.extra_outputs = ["loop_00001_.gif", "clip_00001_.mp4", "voice_00001_.flac"]
+            .iter()
+            .map(|n| serde_json::json!({"filename": n, "subfolder": "e2e", "type": "output"}))
+            .collect();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let run = ["run", wf.to_str().unwrap(), "--show", "--no-progress"];
+    let out = on_pty(
+        dir.path(),
+        "kitty",
+        &[&run[..], &["--url", &srv.url()]].concat(),
+    );
+    let screen = out.screen();
+    assert!(out.status.success(), "{screen}");
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        4,
+        "{}",
+        text(&out.stdout)
+    );
+    // Two pictures: the PNG, and the GIF's first frame (red) with a note after it.
+    let images = kitty_images(&screen);
+    assert_eq!(images.len(), 2, "{screen:?}");
+    let first = decode(&images[1].1);
+    assert_eq!(first.dimensions(), (8, 8));
+    assert!(
+        first.pixels().all(|p| p.0 == [255, 0, 0, 255]),
+        "red, the first frame"
+    );
+    let gif_at = screen.rfind("\x1b_Ga=T").unwrap();
+    let note = "outputs/e2e/loop_00001_.gif: animation: first frame shown";
+    assert!(screen[gif_at..].contains(note), "{screen:?}");
+    // The video is named; the audio file is none of the viewer's business.
+    assert!(
+        screen.contains("not shown: ")
+            && screen.contains("clip_00001_.mp4 is a video (mp4); comfyctl does not decode video"),
+        "{screen:?}"
+    );
+    assert!(!screen.contains("voice_00001_.flac: "), "{screen:?}");
+    assert!(
+        !screen.contains("not shown: outputs/e2e/voice"),
+        "{screen:?}"
+    );
+}
