@@ -777,3 +777,48 @@ fn an_animation_shows_its_first_frame_with_a_note_and_a_video_is_named_not_drawn
         "{screen:?}"
     );
 }
+
+#[test]
+fn sixel_is_drawn_where_the_terminal_says_it_can() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let run = ["run", wf.to_str().unwrap(), "--show", "--no-progress"];
+    let url = srv.url();
+    let run = [&run[..], &["--url", &url]].concat();
+    // A DCS sequence `ESC P 0;1;0 q "1;1;W;H` … `ESC \`, in the pixels of 44×22 cells of
+    // 10×20 px (the pty's size in pixels), with a palette of `#i;2;r;g;b` colours.
+    let sixel = |screen: &str| -> Option<String> {
+        let start = screen.find("\x1bP0;1;0q")?;
+        let end = start + screen[start..].find("\x1b\\")?;
+        Some(screen[start..end].to_string())
+    };
+    let check = |screen: &str| {
+        let seq = sixel(screen).unwrap_or_else(|| panic!("no sixel: {screen:?}"));
+        assert!(
+            seq.starts_with("\x1bP0;1;0q\"1;1;440;440#"),
+            "{}",
+            &seq[..40]
+        );
+        assert!(seq.matches(";2;").count() > 10, "a palette");
+        // 440 rows of pixels are 74 bands of six, separated by `-`.
+        assert_eq!(seq.matches('-').count(), 73);
+    };
+    // By name: foot draws sixel.
+    let out = on_terminal(dir.path(), &[("TERM", "foot")], &run);
+    assert!(out.status.success(), "{}", out.screen());
+    check(&out.screen());
+    assert!(!out.screen().contains("\x1b[c"), "no need to ask");
+    // By the terminal's own answer: xterm with sixel lists 4 among its attributes.
+    let mut cmd = comfyctl_std(dir.path());
+    cmd.env("TERM", "xterm-256color").args(&run);
+    let out = pty::run_answering(cmd, 80, 24, b"\x1b[c", b"\x1b[?63;1;2;4;6;9;15;22c");
+    assert!(out.status.success(), "{}", out.screen());
+    check(&out.screen());
+    // An answer without 4: no sixel.
+    let mut cmd = comfyctl_std(dir.path());
+    cmd.env("TERM", "xterm-256color").args(&run);
+    let out = pty::run_answering(cmd, 80, 24, b"\x1b[c", b"\x1b[?62;22c");
+    assert!(out.status.success(), "{}", out.screen());
+    assert!(sixel(&out.screen()).is_none(), "{:?}", out.screen());
+}

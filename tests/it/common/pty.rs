@@ -26,17 +26,35 @@ impl PtyOutput {
 }
 
 /// Runs `cmd` with stderr on a new `cols × rows` pseudo-terminal (10×20-pixel cells), stdout
-/// piped and stdin empty, until it exits.
+/// piped and stdin empty, until it exits. The terminal answers nothing.
 pub fn run(cmd: Command, cols: u16, rows: u16) -> PtyOutput {
-    spawn(cmd, cols, rows, false)
+    spawn(cmd, cols, rows, false, None)
 }
 
 /// [`run`] with stdout on the terminal too (its bytes are in `terminal`, in the order written).
 pub fn run_both(cmd: Command, cols: u16, rows: u16) -> PtyOutput {
-    spawn(cmd, cols, rows, true)
+    spawn(cmd, cols, rows, true, None)
 }
 
-fn spawn(mut cmd: Command, cols: u16, rows: u16, stdout_too: bool) -> PtyOutput {
+/// [`run`] on a terminal that answers `query` with `answer` (once), as a real terminal answers
+/// `ESC [ c` with its attributes.
+pub fn run_answering(
+    cmd: Command,
+    cols: u16,
+    rows: u16,
+    query: &'static [u8],
+    answer: &'static [u8],
+) -> PtyOutput {
+    spawn(cmd, cols, rows, false, Some((query, answer)))
+}
+
+fn spawn(
+    mut cmd: Command,
+    cols: u16,
+    rows: u16,
+    stdout_too: bool,
+    answers: Option<(&'static [u8], &'static [u8])>,
+) -> PtyOutput {
     let (master, slave) = open(cols, rows);
     let stdout = match stdout_too {
         true => Stdio::from(slave.try_clone().unwrap()),
@@ -63,10 +81,18 @@ fn spawn(mut cmd: Command, cols: u16, rows: u16, stdout_too: bool) -> PtyOutput 
         let mut f = std::fs::File::from(master);
         let mut all = Vec::new();
         let mut buf = [0u8; 65536];
+        let mut answers = answers;
         loop {
             match f.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => all.extend_from_slice(&buf[..n]),
+            }
+            if let Some((query, answer)) = answers
+                && all.windows(query.len()).any(|w| w == query)
+            {
+                use std::io::Write;
+                let _ = f.write_all(answer);
+                answers = None;
             }
         }
         all
