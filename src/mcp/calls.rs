@@ -541,7 +541,7 @@ impl ComfyMcp {
             }
         }
         let run = super::tools::RunArgs {
-            workflow: WorkflowArg::Path(e.path.display().to_string()),
+            workflow: WorkflowArg::Path(e.file.clone()),
             params,
             inputs,
             wait,
