@@ -65,7 +65,7 @@ async def tools_and_a_workflow_call(mode, seed):
     async with Client(server(LOCAL), mode=mode, read_timeout_seconds=60) as c:
         tools = (await c.list_tools()).tools
         size = len(json.dumps([t.model_dump(by_alias=True, exclude_none=True) for t in tools]))
-        print(f"      {mode}: {len(tools)} tools, tools/list {size} bytes")
+        print(f"      {mode}: protocol {c.protocol_version}, {len(tools)} tools, tools/list {size} bytes")
         bad = []
         for t in tools:
             try:
@@ -206,7 +206,7 @@ async def cloud():
     async with Client(server(CLOUD, env=env), mode="auto", elicitation_callback=approve) as c:
         r = await c.call_tool("run_workflow", {"workflow": "sample.json"})
         check(
-            "… and runs when the user approves the client's confirmation (elicitation)",
+            f"… and runs when the user approves the client's confirmation (elicitation, protocol {c.protocol_version})",
             not r.is_error and asked and "Comfy Cloud" in asked[0],
             (text(r), asked),
         )

@@ -162,7 +162,7 @@ impl ComfyMcp {
             self.list_changed().await;
         }
         loop {
-            let defs = match self.defs(0).await {
+            let defs = match self.load_defs(0, true).await {
                 Ok(d) => Some(d),
                 Err(e) => {
                     s.opts.printer.debug(&format!("node definitions: {e:#}"));
@@ -211,13 +211,23 @@ impl ComfyMcp {
     /// Node definitions of server `i`, loaded once per session (from comfyctl's disk cache when
     /// the server's version is cached).
     async fn defs(&self, i: usize) -> anyhow::Result<Arc<Defs>> {
+        self.load_defs(i, false).await
+    }
+
+    /// [`Self::defs`]; `once` asks the server a single time instead of retrying (the
+    /// catalog's background load, which must not hold up the first listing when the server is
+    /// down: it tries again at the next rescan).
+    async fn load_defs(&self, i: usize, once: bool) -> anyhow::Result<Arc<Defs>> {
         let mut map = self.s.defs.lock().await;
         if let Some(d) = map.get(&i) {
             return Ok(d.clone());
         }
-        let server = &self.s.pool.slots()[i].server;
+        let mut server = self.s.pool.slots()[i].server.clone();
+        if once {
+            server.retry.attempts = 1;
+        }
         let d = Arc::new(
-            crate::prepare::load_defs(Some(server), &crate::prepare::DefsSpec::default()).await?,
+            crate::prepare::load_defs(Some(&server), &crate::prepare::DefsSpec::default()).await?,
         );
         map.insert(i, d.clone());
         Ok(d)
