@@ -257,6 +257,17 @@ async fn tools_are_described_fully_and_runs_return_images_with_progress() {
         text_of(&outs)
     );
 
+    // Resources: the guide, the workflow, the server's models.
+    let res = s.client.list_all_resources().await.unwrap();
+    let uris: Vec<&str> = res.iter().map(|r| r.uri.as_str()).collect();
+    assert!(uris.contains(&"comfyctl://workflows/sample.json"), "{uris:?}");
+    let read = |uri: &str| rmcp::model::ReadResourceRequestParams::new(uri);
+    let guide = s.client.read_resource(read("comfyctl://guide")).await.unwrap();
+    assert!(format!("{guide:?}").contains("Exit codes"));
+    let models = s.client.read_resource(read("comfyctl://models/checkpoints")).await.unwrap();
+    assert!(format!("{models:?}").contains("tiny-random-sd15.safetensors"));
+    assert!(s.client.read_resource(read("comfyctl://models/../x")).await.is_err());
+
     // A new file is a new tool, announced.
     let before = *s.handler.list_changed.lock().unwrap();
     write_workflow(&home.join("wf"), "second one.json", &sample_workflow());
