@@ -170,7 +170,7 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report mcp help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -188,6 +188,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -196,7 +200,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__batch)
-            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --reconnect-timeout --output-dir --name --flat-output --grid --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -j -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --count --seed-mode --sweep --zip --params-file --dry-run --resume --jobs --fail-fast --no-validate --partner-key --timeout --idle-timeout --reconnect-timeout --output-dir --name --flat-output --grid --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +338,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -342,7 +350,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__cancel)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +366,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -368,7 +380,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__completions)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +396,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -394,7 +410,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version show path help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version show path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +426,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -476,7 +496,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__path)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,6 +512,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -502,7 +526,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__config__subcmd__show)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -520,6 +544,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -528,7 +556,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__convert)
-            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -p -q -v -h -V --output --force --no-embed-workflow --prompt-body --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -602,6 +630,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -610,7 +642,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__deps)
-            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --node-map --model-list --object-info --refresh --fix --dry-run --models-dir --strict --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +676,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -652,7 +688,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__health)
-            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-y -q -v -h -V --smoke --yes --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -668,6 +704,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -986,7 +1026,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__hw)
-            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --torch --output-dir --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1012,6 +1052,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1020,7 +1064,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__logs)
-            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-n -f -q -v -h -V --limit --server --follow --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1046,6 +1090,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1054,7 +1102,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__mcp)
-            opts="-o -q -v -h -V --workflows --inputs --output-dir --allow-spending --max-jobs --deny-nodes --allow-install --thumbnail-px --timeout --idle-timeout --reconnect-timeout --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --workflows --inputs --output-dir --allow-spending --max-jobs --deny-nodes --allow-install --thumbnail-px --timeout --idle-timeout --reconnect-timeout --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1112,6 +1160,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1120,7 +1172,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__params)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --print-prompt --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1186,6 +1238,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1194,7 +1250,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue)
-            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --help --version clear help"
+            opts="-q -v -h -V --json --profile --url --quiet --verbose --color --insecure --api --help --version clear help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1212,6 +1268,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1220,7 +1280,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__queue__subcmd__clear)
-            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-y -q -v -h -V --yes --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1236,6 +1296,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1288,7 +1352,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__report)
-            opts="-o -q -v -h -V --output --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --output --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1314,6 +1378,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1322,7 +1390,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__run)
-            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --allow-partial --timeout --idle-timeout --reconnect-timeout --output-dir --flat-output --overwrite --print-prompt --no-download --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -o -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --image --input --mask --replace-inputs --object-info --refresh --no-validate --partner-key --detach --no-embed-workflow --allow-partial --timeout --idle-timeout --reconnect-timeout --output-dir --flat-output --overwrite --print-prompt --no-download --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1424,6 +1492,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1432,7 +1504,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__setup)
-            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-q -v -h -V --workspace --port --profile-name --wait --cpu --dry-run --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1466,6 +1538,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1474,7 +1550,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__validate)
-            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-p -q -v -h -V --param --prompt --negative --seed --steps --cfg --width --height --randomize-seed --set --set-json --force-literal --object-info --refresh --json --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1540,6 +1616,10 @@ _comfyctl() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1548,7 +1628,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__watch)
-            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --reconnect-timeout --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --help --version"
+            opts="-o -q -v -h -V --prompt-id --client-id --previews --events --download --output-dir --flat-output --overwrite --timeout --idle-timeout --reconnect-timeout --json --jsonl --no-progress --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1600,6 +1680,10 @@ _comfyctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
                     return 0
                     ;;
                 *)

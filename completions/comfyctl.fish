@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_comfyctl_global_optspecs
-    string join \n profile= url= q/quiet v/verbose color= insecure h/help V/version
+    string join \n profile= url= q/quiet v/verbose color= insecure api= h/help V/version
 end
 
 function __fish_comfyctl_needs_command
@@ -29,6 +29,10 @@ complete -c comfyctl -n "__fish_comfyctl_needs_command" -l url -d 'Server URL, e
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_needs_command" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_needs_command" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
@@ -76,6 +80,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l url -d 'Server
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand run" -l replace-inputs -d 'Replace a different file of the same name on the server (default: the server renames ours)'
@@ -112,6 +120,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l url -d 'Ser
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand params" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
@@ -156,6 +168,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l url -d 'Serv
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand batch" -l replace-inputs -d 'Replace a different file of the same name on the server (default: the server renames ours)'
@@ -189,6 +205,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l url -d 'S
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l randomize-seed -d 'Pick a fresh seed for this run (reported on stderr and in --json)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l force-literal -d 'Allow --set to replace an input that is linked to another node'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand validate" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
@@ -215,6 +235,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l url -d 'Se
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l force -d 'Replace --output if it exists'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l no-embed-workflow -d 'Do not embed the editor workflow (only matters with --prompt-body)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand convert" -l prompt-body -d 'Write a whole /prompt body ({"prompt": …, "extra_data": …}) instead of the bare prompt'
@@ -235,6 +259,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l url -d 'Serve
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l refresh -d 'Fetch /object_info again instead of using the cached copy'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l fix -d 'Install missing node packs (comfy-cli, else the server\'s Manager) and download missing models that have a known URL'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand deps" -l dry-run -d 'With --fix: print every action without doing any'
@@ -258,6 +286,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l url -d 'Serv
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l download -d 'With --prompt-id: download the outputs like run does (else print their URLs)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l flat-output -d 'Save files directly in the output dir, ignoring server subfolders'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand watch" -l overwrite -d 'Replace existing files instead of saving as name-1.ext'
@@ -274,6 +306,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and not __fish_seen_subcommand_from clear help" -s v -l verbose -d 'Print every request and server message on stderr'
@@ -287,6 +323,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s y -l yes -d 'Do not ask'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand queue; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Print every request and server message on stderr'
@@ -300,6 +340,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l url -d 'Ser
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand cancel" -s v -l verbose -d 'Print every request and server message on stderr'
@@ -311,6 +355,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l url -d 'Ser
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l smoke -d 'Run a tiny model-free workflow end to end and check its image'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -s y -l yes -d 'Do not ask before the smoke test on Comfy Cloud (it costs credits)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand health" -l json -d 'Print one JSON object'
@@ -325,6 +373,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l url -d 'Serve
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l server -d 'The server\'s own log (/internal/logs/raw)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -s f -l follow -d 'With --server: keep printing new lines until Ctrl-C'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand logs" -l json -d 'Print JSON (JSON Lines with --server)'
@@ -339,6 +391,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l url -d 'Server 
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l torch -d 'Also run a PyTorch probe with the python on PATH'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -l json -d 'Print one JSON object'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand hw" -s q -l quiet -d 'Only print errors (and data on stdout)'
@@ -355,6 +411,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l url -d 'Serv
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l cpu -d 'Install for the CPU even when a GPU is found'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l dry-run -d 'Print each step (and its command) without doing any'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand setup" -l json -d 'Print one JSON object with every step'
@@ -368,6 +428,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
@@ -381,6 +445,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_see
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print every request and server message on stderr'
@@ -392,6 +460,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_see
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand config; and __fish_seen_subcommand_from path" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
@@ -405,6 +477,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l url -d
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -s v -l verbose -d 'Print every request and server message on stderr'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand completions" -l insecure -d 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
@@ -416,6 +492,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand report" -l url -d 'Ser
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand report" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand report" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand report" -l json -d 'Print one JSON object (path and counts) instead of the path'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand report" -s q -l quiet -d 'Only print errors (and data on stdout)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand report" -s v -l verbose -d 'Print every request and server message on stderr'
@@ -436,6 +516,10 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l url -d 'Server
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l color -d 'When to use colour on stderr (NO_COLOR is respected)' -r -f -a "auto\t'Colour when stderr is a terminal and `NO_COLOR` is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l api -d 'Which API to drive the server through: native (ComfyUI\'s own), v1 (Comfy Cloud\'s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]' -r -f -a "native\t''
+v1\t''
+v2\t''
+auto\t''"
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l allow-spending -d 'Allow jobs that cost money without asking: Comfy Cloud, and paid API (partner) nodes'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l allow-install -d 'Let the deps tool install missing node packs and download models (its `fix` argument)'
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -s q -l quiet -d 'Only print errors (and data on stdout)'

@@ -26,9 +26,14 @@ pub mod env {
     pub const KIND: &str = "COMFYCTL_KIND";
     /// Comfy Cloud API key, used when a cloud profile names no variable of its own.
     pub const CLOUD_API_KEY: &str = "COMFY_CLOUD_API_KEY";
-    /// Key for partner (API) nodes, sent in `extra_data.api_key_comfy_org`; a separate key
-    /// from cloud authentication.
+    /// The Comfy account key: sent to every server as the partner-node key
+    /// (`extra_data.api_key_comfy_org`), and the Bearer key of a v2 server when nothing more
+    /// specific names one — the variable comfy-sdk reads.
     pub const PARTNER_KEY: &str = "COMFY_API_KEY";
+    /// `native`, `v1`, `v2` or `auto`: which API to drive the server through.
+    pub const API: &str = "COMFYCTL_API";
+    /// comfy-sdk's deployment URL (a v2 server); used when nothing else names a server.
+    pub const BASE_URL: &str = "COMFY_BASE_URL";
 }
 
 /// The whole file.
@@ -70,6 +75,10 @@ pub struct Profile {
     pub api_key_header: Option<String>,
     /// `local` or `cloud`; by default a `cloud.comfy.org` URL is cloud and anything else local.
     pub kind: Option<String>,
+    /// `native` (ComfyUI's own routes), `v1` (Comfy Cloud's `/api/...`), `v2` (the Comfy API
+    /// v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or `auto` (the default: asks
+    /// the server once).
+    pub api: Option<String>,
     /// Accept any TLS certificate from this server (a self-signed one you trust); every command
     /// warns while it is on.
     pub insecure: Option<bool>,

@@ -162,6 +162,7 @@ impl Context {
             idle_timeout: follow.idle_timeout,
             reconnect_timeout: follow.reconnect_timeout,
             insecure: self.global.insecure,
+            api: self.global.api.clone(),
         };
         let s = settings::resolve(&flags, &envs, file, path)?;
         self.warn_insecure(std::slice::from_ref(&s));
@@ -203,6 +204,7 @@ impl Context {
                 idle_timeout: follow.idle_timeout,
                 reconnect_timeout: follow.reconnect_timeout,
                 insecure: self.global.insecure,
+                api: self.global.api.clone(),
             };
             settings::resolve(&flags, &envs, file, path)
         };

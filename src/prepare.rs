@@ -478,6 +478,9 @@ pub async fn upload_inputs(
     applied: &mut Vec<Applied>,
 ) -> anyhow::Result<()> {
     let plan = checked_plan(wf, args)?;
+    if server.api().await == crate::client::api::Api::V2 {
+        return upload_assets(server, printer, wf, plan, applied).await;
+    }
     let mut up = Uploader::new(args.replace_inputs);
     for p in plan {
         let onto = match &p.mask_onto {
@@ -519,6 +522,59 @@ pub async fn upload_inputs(
     Ok(())
 }
 
+/// The v2 way: each file made an asset (sent only when the server lacks its bytes) and
+/// wired in as a `core/ASSET` reference, which the server resolves to its own file.
+async fn upload_assets(
+    server: &Server,
+    printer: &Printer,
+    wf: &mut Workflow,
+    plan: Vec<Planned>,
+    applied: &mut Vec<Applied>,
+) -> anyhow::Result<()> {
+    use crate::client::v2::{V2Client, assets};
+    let client = V2Client::new(server.clone());
+    for p in plan {
+        if let Some(t) = &p.mask_onto {
+            return Err(Failure::usage(format!(
+                "{} is a mask for {}.{}: the Comfy API v2 has no mask upload",
+                p.path.display(),
+                t.node,
+                t.input
+            ))
+            .with_hint("paint the mask into the image's alpha channel and pass that image instead, or use a native ComfyUI URL (--api native)")
+            .into());
+        }
+        let (asset, how) = client
+            .ensure_asset(&p.path, &assets::default_file_path(&p.path))
+            .await
+            .map_err(crate::client::ClientError::from)?;
+        printer.debug(&format!(
+            "{} {} as asset {}",
+            match how {
+                assets::Delivery::Uploaded => "uploaded",
+                assets::Delivery::Deduplicated => "the server already had",
+            },
+            p.path.display(),
+            asset.id
+        ));
+        let reference = asset.reference();
+        for t in &p.targets {
+            set_input(wf, t, reference.clone());
+        }
+        applied.push(Applied {
+            name: p
+                .targets
+                .first()
+                .map(|t| format!("{}.{}", t.node, t.input))
+                .unwrap_or_default(),
+            targets: p.targets,
+            value: reference,
+            origin: p.origin,
+        });
+    }
+    Ok(())
+}
+
 /// A loader value (`sub/name.png [input]`) as an upload reference.
 fn on_server(value: &str) -> Uploaded {
     let (path, file_type) = match value.rsplit_once(" [") {
@@ -549,7 +605,26 @@ pub async fn load_defs(server: Option<&Server>, args: &DefsSpec) -> anyhow::Resu
     }
     let server = server.expect("a server when no --object-info is given");
     let cache = crate::config::cache_dir();
-    Ok(object_info::fetch(server, cache.as_deref(), args.refresh).await?)
+    match object_info::fetch(server, cache.as_deref(), args.refresh).await {
+        Ok(d) => Ok(d),
+        // The Comfy API v2 has no node definitions; a deployment that also serves ComfyUI's
+        // own routes answered above.
+        Err(e)
+            if !matches!(e, ClientError::Connect { .. })
+                && server.api().await == crate::client::api::Api::V2 =>
+        {
+            server.log(|| format!("no node definitions: {e}"));
+            Err(Failure::usage(format!(
+                "{} speaks the Comfy API v2, which serves no node definitions (--object-info FILE checks against saved ones)",
+                server.display_url()
+            ))
+            .with_hint(
+                "pass --object-info FILE, saved from the ComfyUI behind it (curl -o defs.json http://COMFYUI/object_info), or --no-validate to send the workflow unchecked",
+            )
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Validates; a failure against a cached copy is checked again against a fresh one, since model

@@ -38,6 +38,8 @@ pub struct FlagSettings {
     pub reconnect_timeout: Option<f64>,
     /// `--insecure`.
     pub insecure: bool,
+    /// `--api`.
+    pub api: Option<String>,
 }
 
 /// A snapshot of the environment variables we read, plus a way to look up the key variable a
@@ -131,6 +133,72 @@ pub struct Settings {
     pub jobs: Option<usize>,
     /// Accept any TLS certificate from this server (`--insecure` or the profile's `insecure`).
     pub insecure: bool,
+    /// Which API drives the server.
+    pub api: ApiChoice,
+    /// Where `api` came from.
+    pub api_source: Source,
+    /// The key a v2 server gets (`Authorization: Bearer` unless the profile names a header),
+    /// kept apart from `api_key` because `auto` learns which one applies only from the server.
+    pub v2_key: Option<(String, Secret)>,
+    /// Which variable `v2_key` came from.
+    pub v2_key_env: Option<String>,
+}
+
+impl Settings {
+    /// A v2 server of Comfy's own (Comfy Cloud, a serverless deployment) refuses every request
+    /// without a key: say so before sending anything, as comfy-sdk does.
+    pub fn api_choice_needs_v2_key(&self) -> bool {
+        self.api == ApiChoice::V2 && is_comfy_host(&self.url)
+    }
+}
+
+/// Which API a server is driven through: the command line's `--api`, `COMFYCTL_API`, a
+/// profile's `api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiChoice {
+    /// ComfyUI's own routes: `/prompt`, `/ws`, `/history`, `/view`.
+    Native,
+    /// Comfy Cloud's `/api/...` routes with `X-API-Key` (the API Cloud now calls v1).
+    V1,
+    /// The Comfy API v2: `/api/v2/jobs`, Server-Sent Events, assets, Bearer keys.
+    V2,
+    /// Ask the server once (`GET /api/v2/health`): v2 when it answers, else native (v1 for
+    /// Comfy Cloud).
+    Auto,
+}
+
+impl ApiChoice {
+    /// The name, as in config files and `--api`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiChoice::Native => "native",
+            ApiChoice::V1 => "v1",
+            ApiChoice::V2 => "v2",
+            ApiChoice::Auto => "auto",
+        }
+    }
+
+    /// Parses a name (case-insensitive, surrounding blanks ignored).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "native" => Some(ApiChoice::Native),
+            "v1" => Some(ApiChoice::V1),
+            "v2" => Some(ApiChoice::V2),
+            "auto" => Some(ApiChoice::Auto),
+            _ => None,
+        }
+    }
+}
+
+/// True for hosts that are Comfy's own services (Comfy Cloud, serverless deployments), which
+/// always want a key.
+pub fn is_comfy_host(u: &url::Url) -> bool {
+    let host = u.host_str().unwrap_or("").to_ascii_lowercase();
+    host == "cloud.comfy.org"
+        || host.ends_with(".comfy.org")
+        || host.ends_with(".run.comfy.app")
+        || host == "run.comfy.app"
 }
 
 /// Local ComfyUI or Comfy Cloud: they differ in paths, auth and output delivery.
@@ -183,6 +251,26 @@ pub enum SettingsError {
         where_: String,
         /// Known names.
         available: String,
+    },
+    /// `api` that is not one of the four names.
+    #[error("invalid API '{value}' (from {source_}): expected native, v1, v2 or auto")]
+    BadApi {
+        /// The value.
+        value: String,
+        /// Where it came from.
+        source_: Source,
+    },
+    /// A profile whose `kind` and `api` say different things.
+    #[error(
+        "profile '{profile}' says kind = \"{kind}\" but api = \"{api}\": Comfy Cloud's own API is v1, a local ComfyUI's is native; drop one of the two"
+    )]
+    KindVersusApi {
+        /// Profile.
+        profile: String,
+        /// Its kind.
+        kind: String,
+        /// Its api.
+        api: String,
     },
     /// `kind` that is neither `local` nor `cloud`.
     #[error("invalid server kind '{value}' (from {source_}): expected local or cloud")]
@@ -254,43 +342,21 @@ pub fn resolve(
         .clone()
         .or_else(|| envs.get(env::PROFILE).map(str::to_string))
         .or_else(|| file_ref.default_profile.clone());
-    let profile: Option<(&str, &Profile)> = match &profile_name {
-        None => None,
-        Some(name) => match file_ref.profiles.get(name) {
-            Some(p) => Some((name.as_str(), p)),
-            None => {
-                let available = if file_ref.profiles.is_empty() {
-                    "none".to_string()
-                } else {
-                    file_ref
-                        .profiles
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                let where_ = match (file, config_path) {
-                    (Some(_), Some(p)) => format!(" in {}", p.display()),
-                    _ => match config_path {
-                        Some(p) => format!(" (no config file at {})", p.display()),
-                        None => " (no config file)".to_string(),
-                    },
-                };
-                return Err(SettingsError::UnknownProfile {
-                    name: name.clone(),
-                    where_,
-                    available,
-                });
-            }
-        },
-    };
+    let profile = find_profile(profile_name.as_deref(), file, file_ref, config_path)?;
 
+    // comfy-sdk's COMFY_BASE_URL names a v2 deployment; it counts only when nothing of
+    // comfyctl's own names a server (a profile is a more deliberate choice than a variable
+    // set for another tool).
     let (url_str, url_source) = pick(
         flags.url.clone(),
         env::URL,
         envs.get(env::URL).map(str::to_string),
         profile.map(|(n, p)| (n, p.url.clone().or_else(|| p.urls.first().cloned()))),
     )
+    .or_else(|| {
+        envs.get(env::BASE_URL)
+            .map(|u| (u.trim().to_string(), Source::Env(env::BASE_URL.into())))
+    })
     .unwrap_or_else(|| (DEFAULT_URL.to_string(), Source::Default));
     let url = parse_server_url(&url_str).map_err(|reason| SettingsError::BadUrl {
         value: url::Url::parse(&url_str)
@@ -332,9 +398,16 @@ pub fn resolve(
         })
         .unwrap_or_default();
 
-    let (kind, kind_source) = resolve_kind(envs, profile, &url, &url_source)?;
-    let (api_key, key_var) = resolve_key(envs, profile, kind)?;
-    let api_key_env = api_key.as_ref().map(|_| key_var);
+    let Access {
+        api,
+        api_source,
+        kind,
+        kind_source,
+        api_key,
+        api_key_env,
+        v2_key,
+        v2_key_env,
+    } = resolve_access(flags, envs, profile, &url, &url_source)?;
     // A profile's `urls` serve batch only when its URL was not overridden.
     let more_urls = match profile {
         Some((name, p)) if url_source == Source::Profile(name.to_string()) && p.url.is_none() => p
@@ -375,7 +448,177 @@ pub fn resolve(
         more_urls,
         jobs: profile.and_then(|(_, p)| p.jobs),
         insecure: flags.insecure || profile.and_then(|(_, p)| p.insecure).unwrap_or(false),
+        api,
+        api_source,
+        v2_key,
+        v2_key_env,
     })
+}
+
+/// The named profile, or an error listing the ones there are.
+fn find_profile<'a>(
+    profile_name: Option<&str>,
+    file: Option<&ConfigFile>,
+    file_ref: &'a ConfigFile,
+    config_path: Option<&std::path::Path>,
+) -> Result<Option<(&'a str, &'a Profile)>, SettingsError> {
+    let Some(name) = profile_name else {
+        return Ok(None);
+    };
+    if let Some((n, p)) = file_ref.profiles.get_key_value(name) {
+        return Ok(Some((n.as_str(), p)));
+    }
+    let available = if file_ref.profiles.is_empty() {
+        "none".to_string()
+    } else {
+        file_ref
+            .profiles
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let where_ = match (file, config_path) {
+        (Some(_), Some(p)) => format!(" in {}", p.display()),
+        _ => match config_path {
+            Some(p) => format!(" (no config file at {})", p.display()),
+            None => " (no config file)".to_string(),
+        },
+    };
+    Err(SettingsError::UnknownProfile {
+        name: name.to_string(),
+        where_,
+        available,
+    })
+}
+
+/// How a server is reached: its API, its kind, and the keys each API would send.
+struct Access {
+    api: ApiChoice,
+    api_source: Source,
+    kind: ServerKind,
+    kind_source: Source,
+    api_key: Option<(String, Secret)>,
+    api_key_env: Option<String>,
+    v2_key: Option<(String, Secret)>,
+    v2_key_env: Option<String>,
+}
+
+/// The API (`--api`, `COMFYCTL_API`, the profile, `auto`), the kind it implies, and the keys.
+fn resolve_access(
+    flags: &FlagSettings,
+    envs: &EnvSettings,
+    profile: Option<(&str, &Profile)>,
+    url: &url::Url,
+    url_source: &Source,
+) -> Result<Access, SettingsError> {
+    let (api, api_source) = resolve_api(flags, envs, profile, url_source)?;
+    let (kind, kind_source) = match api {
+        ApiChoice::Native => (ServerKind::Local, api_source.clone()),
+        ApiChoice::V1 => (ServerKind::Cloud, api_source.clone()),
+        ApiChoice::V2 | ApiChoice::Auto => resolve_kind(envs, profile, url, url_source)?,
+    };
+    if let Some((name, p)) = profile
+        && let (Some(k), Some(a)) = (&p.kind, &p.api)
+        && let (Some(k2), Some(a2)) = (ServerKind::parse(k), ApiChoice::parse(a))
+        && matches!(
+            (k2, a2),
+            (ServerKind::Local, ApiChoice::V1) | (ServerKind::Cloud, ApiChoice::Native)
+        )
+    {
+        return Err(SettingsError::KindVersusApi {
+            profile: name.to_string(),
+            kind: k.clone(),
+            api: a.clone(),
+        });
+    }
+    // A v2 server only: the native key is never asked for (a profile's variable is required
+    // by whichever API uses it).
+    let (api_key, key_var) = if api == ApiChoice::V2 {
+        (None, String::new())
+    } else {
+        resolve_key(envs, profile, kind)?
+    };
+    let api_key_env = api_key.as_ref().map(|_| key_var);
+    let (v2_key, v2_key_env) = match api {
+        ApiChoice::V2 | ApiChoice::Auto => resolve_v2_key(envs, profile, url, api)?,
+        ApiChoice::Native | ApiChoice::V1 => (None, None),
+    };
+    Ok(Access {
+        api,
+        api_source,
+        kind,
+        kind_source,
+        api_key,
+        api_key_env,
+        v2_key,
+        v2_key_env,
+    })
+}
+
+/// `--api`, else `COMFYCTL_API`, else the profile's `api`; a URL that came from comfy-sdk's
+/// `COMFY_BASE_URL` is a v2 deployment; otherwise `auto`.
+fn resolve_api(
+    flags: &FlagSettings,
+    envs: &EnvSettings,
+    profile: Option<(&str, &Profile)>,
+    url_source: &Source,
+) -> Result<(ApiChoice, Source), SettingsError> {
+    let named = pick(
+        flags.api.clone(),
+        env::API,
+        envs.get(env::API).map(str::to_string),
+        profile.map(|(n, p)| (n, p.api.clone())),
+    );
+    if let Some((v, src)) = named {
+        let api = ApiChoice::parse(&v).ok_or_else(|| SettingsError::BadApi {
+            value: v.clone(),
+            source_: src.clone(),
+        })?;
+        return Ok((api, src));
+    }
+    if *url_source == Source::Env(env::BASE_URL.into()) {
+        return Ok((ApiChoice::V2, url_source.clone()));
+    }
+    Ok((ApiChoice::Auto, Source::Default))
+}
+
+/// The key for a v2 server and the variable it came from: the profile's `api_key_env`
+/// (required when named), else `COMFYCTL_API_KEY`, else `COMFY_API_KEY` (comfy-sdk's), else
+/// for Comfy Cloud `COMFY_CLOUD_API_KEY`. Carried as `Authorization: Bearer` unless the
+/// profile names another header. Under `auto` a profile's variable that is unset is not an
+/// error here: the native key resolution reports it.
+#[allow(clippy::type_complexity)]
+fn resolve_v2_key(
+    envs: &EnvSettings,
+    profile: Option<(&str, &Profile)>,
+    url: &url::Url,
+    api: ApiChoice,
+) -> Result<(Option<(String, Secret)>, Option<String>), SettingsError> {
+    let header = profile
+        .and_then(|(_, p)| p.api_key_header.clone())
+        .unwrap_or_else(|| "Authorization".into());
+    if let Some((name, var)) = profile.and_then(|(n, p)| Some((n, p.api_key_env.clone()?))) {
+        return match envs.get(&var) {
+            Some(k) => Ok((Some((header, Secret::new(k.trim()))), Some(var))),
+            None if api == ApiChoice::V2 => Err(SettingsError::MissingKey {
+                profile: name.to_string(),
+                var,
+            }),
+            None => Ok((None, None)),
+        };
+    }
+    let mut vars = vec![env::API_KEY, env::PARTNER_KEY];
+    if ServerKind::from_url(url) == ServerKind::Cloud {
+        vars.push(env::CLOUD_API_KEY);
+    }
+    for var in vars {
+        // Trimmed like comfy-sdk: a key read from a file keeps no newline.
+        if let Some(k) = envs.get(var).map(str::trim).filter(|k| !k.is_empty()) {
+            return Ok((Some((header, Secret::new(k))), Some(var.to_string())));
+        }
+    }
+    Ok((None, None))
 }
 
 /// A duration in seconds: flag, else environment variable `env_name`, else the profile; checked
@@ -532,6 +775,75 @@ X-Proxy-Token = "tok"
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn the_api_is_named_or_asked_for() {
+        let s = resolve(&FlagSettings::default(), &envs(&[]), None, None).unwrap();
+        assert_eq!((s.api, s.kind), (ApiChoice::Auto, ServerKind::Local));
+        // comfy-sdk's variables: a v2 deployment, its key as Bearer.
+        let e = envs(&[
+            ("COMFY_BASE_URL", " https://d1.run.comfy.app "),
+            ("COMFY_API_KEY", " k-1\n"),
+        ]);
+        let s = resolve(&FlagSettings::default(), &e, None, None).unwrap();
+        assert_eq!(s.url.as_str(), "https://d1.run.comfy.app/");
+        assert_eq!(s.api, ApiChoice::V2);
+        assert_eq!(s.api_source, Source::Env("COMFY_BASE_URL".into()));
+        let (h, k) = s.v2_key.clone().unwrap();
+        assert_eq!((h.as_str(), k.expose()), ("Authorization", "k-1"));
+        assert!(s.api_key.is_none());
+        // A profile is more deliberate than another tool's variable.
+        let s = resolve(&FlagSettings::default(), &e, Some(&file()), None).unwrap();
+        assert_eq!((s.url.as_str(), s.api), ("http://a:1/", ApiChoice::Auto));
+        // comfyctl's own key variable wins over comfy-sdk's.
+        let e = envs(&[("COMFYCTL_API_KEY", "own"), ("COMFY_API_KEY", "sdk")]);
+        let flags = FlagSettings {
+            api: Some("V2".into()),
+            ..Default::default()
+        };
+        let s = resolve(&flags, &e, None, None).unwrap();
+        assert_eq!(s.v2_key.unwrap().1.expose(), "own");
+        assert_eq!(s.api_source, Source::Flag);
+        // --api v1 is Comfy Cloud's API, whatever the host.
+        let flags = FlagSettings {
+            api: Some("v1".into()),
+            ..Default::default()
+        };
+        let s = resolve(&flags, &e, None, None).unwrap();
+        assert_eq!(s.kind, ServerKind::Cloud);
+        let e = envs(&[("COMFYCTL_API", "v3")]);
+        let err = resolve(&FlagSettings::default(), &e, None, None).unwrap_err();
+        assert!(err.to_string().contains("expected native, v1, v2 or auto"));
+        // A Comfy-hosted v2 server without a key is refused before anything is sent.
+        let flags = FlagSettings {
+            url: Some("https://d1.run.comfy.app".into()),
+            api: Some("v2".into()),
+            ..Default::default()
+        };
+        assert!(
+            resolve(&flags, &envs(&[]), None, None)
+                .unwrap()
+                .api_choice_needs_v2_key()
+        );
+    }
+
+    #[test]
+    fn kind_and_api_must_agree() {
+        let f = parse(
+            Path::new("c.toml"),
+            "[profiles.x]\nurl = \"http://x:1\"\nkind = \"local\"\napi = \"v1\"\n",
+        )
+        .unwrap();
+        let flags = FlagSettings {
+            profile: Some("x".into()),
+            ..Default::default()
+        };
+        let err = resolve(&flags, &envs(&[]), Some(&f), None).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("kind = \"local\" but api = \"v1\"")
+        );
     }
 
     #[test]

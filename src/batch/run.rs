@@ -5,6 +5,7 @@
 use super::manifest::{self, MANIFEST_FILE, Manifest};
 use super::planfile::PlanFile;
 use super::scheduler::{Decision, Ended, Scheduler, Slot};
+use crate::client::api::Api;
 use crate::client::job::{Job, JobOptions, OutputMode, Start};
 use crate::client::outputs::SaveOptions;
 use crate::client::router::Router;
@@ -222,8 +223,8 @@ impl Runner<'_> {
     async fn start(&mut self, resumed: bool) -> anyhow::Result<Option<crate::error::ExitStatus>> {
         let mut first_error: Option<ClientError> = None;
         for (i, s) in self.servers.iter().enumerate() {
-            match s.server.get_json("/system_stats").await {
-                Ok(_) => {}
+            match s.server.answers().await {
+                Ok(()) => {}
                 Err(e @ ClientError::Connect { .. }) => {
                     self.printer.warn(&format!(
                         "{}: {e}; trying it again every {}s",
@@ -233,7 +234,6 @@ impl Runner<'_> {
                     self.sched.mark_down(i, Instant::now());
                     first_error.get_or_insert(e);
                 }
-                // A proxy or Comfy Cloud without /system_stats: the submission will tell.
                 Err(_) => {}
             }
         }
@@ -362,6 +362,11 @@ impl Runner<'_> {
             .await?;
         }
         s.base = Some(Rc::new(wf));
+        if s.server.api().await == Api::V2 {
+            // Each v2 job has an event stream of its own: no shared socket.
+            self.sched.mark_up(i);
+            return Ok(());
+        }
         let (router, err) = Router::start((*s.server).clone()).await;
         if let Some(e) = err {
             self.printer.warn(&format!(
@@ -463,7 +468,7 @@ impl Runner<'_> {
             }
         };
         let server = s.server.clone();
-        let router = s.router.clone().expect("set-up servers have a router");
+        let router = s.router.clone();
         let outputs = OutputMode::Download(SaveOptions {
             output_dir: self.dir.join(&name),
             flat: self.file.flat_output,
@@ -474,8 +479,10 @@ impl Runner<'_> {
         let options = self.opts.job.clone();
         let seed = spec.seed.or(plan.base_seed);
         // The prompt id is recorded before the job is sent, so a resume after a kill can find
-        // it on the server (Comfy Cloud chooses its own ids: nothing to record there).
-        let pid = (!server.is_cloud()).then(|| uuid::Uuid::new_v4().to_string());
+        // it on the server (Comfy Cloud's v1 chooses its own ids: nothing to record there; a v2
+        // server's job carries it in its Idempotency-Key and label).
+        let v2 = server.api_known() == Some(Api::V2);
+        let pid = (v2 || !server.is_cloud()).then(|| uuid::Uuid::new_v4().to_string());
         if let Some(pid) = &pid {
             let note = BatchSent {
                 index,
@@ -499,9 +506,11 @@ impl Runner<'_> {
                 outputs: &outputs,
                 prompt_id: pid.as_deref(),
             };
-            let outcome = job
-                .run(Start::Routed(&router), &mut reporter, &cancel)
-                .await;
+            let start = match &router {
+                Some(r) => Start::Routed(r),
+                None => Start::Submit,
+            };
+            let outcome = job.run(start, &mut reporter, &cancel).await;
             reporter.finish();
             Finished {
                 index,
@@ -543,10 +552,22 @@ impl Runner<'_> {
         let seed = spec.seed.or(plan.base_seed);
         async move {
             use crate::client::job::view::{ServerView, check_server, confirm_unknown};
-            let view = check_server(&server, &pid).await;
-            let gone = match &view {
-                Ok(ServerView::Unknown) => confirm_unknown(&server, &pid).await.unwrap_or(false),
-                _ => false,
+            // A v2 job is found by the label it was sent with; its id is the server's.
+            let (pid, view, gone) = if server.api_known() == Some(Api::V2) {
+                match crate::client::job::v2::find_sent(&server, &pid).await {
+                    Ok(Some(id)) => (id, Ok(ServerView::Pending), false),
+                    Ok(None) => (pid, Ok(ServerView::Unknown), true),
+                    Err(e) => (pid, Err(e), false),
+                }
+            } else {
+                let view = check_server(&server, &pid).await;
+                let gone = match &view {
+                    Ok(ServerView::Unknown) => {
+                        confirm_unknown(&server, &pid).await.unwrap_or(false)
+                    }
+                    _ => false,
+                };
+                (pid, view, gone)
             };
             let attach = crate::client::job::Attach {
                 prompt_id: pid,
@@ -702,10 +723,8 @@ impl Runner<'_> {
                 continue;
             }
             let s = &self.servers[i];
-            let ok =
-                tokio::time::timeout(Duration::from_secs(2), s.server.get_json("/system_stats"))
-                    .await;
-            if !matches!(ok, Ok(Ok(_))) {
+            let ok = tokio::time::timeout(Duration::from_secs(2), s.server.answers()).await;
+            if !matches!(ok, Ok(Ok(()))) {
                 continue;
             }
             let label = s.label.clone();

@@ -67,6 +67,11 @@ pub struct GlobalArgs {
     /// Accept any TLS certificate from the server (a self-signed one you trust); warns every time
     #[arg(long, global = true)]
     pub insecure: bool,
+    /// Which API to drive the server through: native (ComfyUI's own), v1 (Comfy Cloud's
+    /// /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto
+    /// (ask the server once) [env: COMFYCTL_API] [default: auto]
+    #[arg(long, global = true, value_name = "API", value_parser = ["native", "v1", "v2", "auto"])]
+    pub api: Option<String>,
 }
 
 /// Subcommands.

@@ -2,7 +2,7 @@
 
 use super::ClientError;
 use crate::secret::{Secret, redact_url};
-use crate::settings::{ServerKind, Settings};
+use crate::settings::{ApiChoice, ServerKind, Settings};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -65,6 +65,12 @@ pub struct Server {
     pub partner_key: Option<Secret>,
     /// TLS certificates are not checked (`--insecure`); the WebSocket follows suit.
     pub insecure: bool,
+    /// What the settings asked for (`auto` until the server is asked).
+    pub api_choice: ApiChoice,
+    /// The API in use, once known; shared by clones, so a batch asks once per server.
+    pub(crate) api: Arc<tokio::sync::OnceCell<super::api::Api>>,
+    /// Headers a v2 server gets instead of `auth_headers` (its Bearer key).
+    v2_auth_headers: Vec<(String, Secret)>,
 }
 
 impl std::fmt::Debug for Server {
@@ -101,7 +107,15 @@ impl Server {
             url: redact_url(&settings.url),
             reason: e.to_string(),
         })?;
-        if settings.kind == ServerKind::Cloud && settings.api_key.is_none() {
+        if settings.api_choice_needs_v2_key() && settings.v2_key.is_none() {
+            return Err(ClientError::MissingKey {
+                var: crate::config::env::PARTNER_KEY.into(),
+            });
+        }
+        if settings.kind == ServerKind::Cloud
+            && settings.api != ApiChoice::V2
+            && settings.api_key.is_none()
+        {
             return Err(ClientError::MissingKey {
                 var: settings
                     .api_key_env
@@ -114,13 +128,24 @@ impl Server {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        if let Some((header, key)) = &settings.api_key {
+        let mut v2_auth_headers = auth_headers.clone();
+        let key_header = |(header, key): &(String, Secret)| {
             let value = if header.eq_ignore_ascii_case("authorization") {
                 Secret::new(format!("Bearer {}", key.expose()))
             } else {
                 key.clone()
             };
-            auth_headers.push((header.clone(), value));
+            (header.clone(), value)
+        };
+        if let Some(k) = &settings.api_key {
+            auth_headers.push(key_header(k));
+        }
+        if let Some(k) = &settings.v2_key {
+            v2_auth_headers.push(key_header(k));
+        }
+        let api = Arc::new(tokio::sync::OnceCell::new());
+        if let Some(a) = super::api::Api::from_choice(settings.api, settings.kind) {
+            let _ = api.set(a);
         }
         Ok(Server {
             base: settings.url.clone(),
@@ -135,6 +160,9 @@ impl Server {
                 ServerKind::Local => None,
             },
             partner_key: settings.partner_key.clone(),
+            api_choice: settings.api,
+            api,
+            v2_auth_headers,
         })
     }
 
@@ -221,10 +249,12 @@ impl Server {
     /// Headers to attach for requests to `url`: only when scheme, host and port match the
     /// server's, and never downgrading https to http.
     pub fn auth_headers_for(&self, url: &url::Url) -> &[(String, Secret)] {
-        if same_origin(&self.base, url) {
-            &self.auth_headers
-        } else {
+        if !same_origin(&self.base, url) {
             &[]
+        } else if self.api.get() == Some(&super::api::Api::V2) {
+            &self.v2_auth_headers
+        } else {
+            &self.auth_headers
         }
     }
 

@@ -1,6 +1,7 @@
 //! Talking to a ComfyUI server: HTTP with retries, the WebSocket, the one job runner that every
 //! command shares, and streaming downloads. Never sees clap types.
 
+pub mod api;
 pub mod devws;
 pub mod events;
 pub mod fetch;
@@ -108,9 +109,25 @@ pub enum ClientError {
         /// The variable that should hold it.
         var: String,
     },
+    /// A Comfy API v2 failure that has no native counterpart (its typed code, hint and exit
+    /// status travel with it).
+    #[error(transparent)]
+    V2(Box<v2::V2Error>),
     /// Ctrl-C.
     #[error("interrupted")]
     Cancelled,
+}
+
+impl From<v2::V2Error> for ClientError {
+    /// The shared kinds stay themselves; the rest keep their v2 code (a submission's
+    /// `invalid_workflow` is made a [`Rejection`] where the workflow is known:
+    /// `job::v2::rejection`).
+    fn from(e: v2::V2Error) -> Self {
+        match e {
+            v2::V2Error::Client(c) => c,
+            other => ClientError::V2(Box::new(other)),
+        }
+    }
 }
 
 impl ClientError {
@@ -122,6 +139,7 @@ impl ClientError {
             ClientError::LocalIo { .. }
             | ClientError::ReadInput { .. }
             | ClientError::MissingKey { .. } => ExitStatus::Usage,
+            ClientError::V2(e) => e.exit_status(),
             _ => ExitStatus::Connection,
         }
     }
@@ -173,6 +191,7 @@ impl ClientError {
             ClientError::MissingKey { var } => Some(format!(
                 "create a key at platform.comfy.org and export {var}=… (the key is never written to the config file)"
             )),
+            ClientError::V2(e) => e.hint(),
             _ => None,
         }
     }
@@ -198,6 +217,10 @@ impl ClientError {
             ClientError::UnsafePath { .. } => "unsafe_path",
             ClientError::LocalIo { .. } | ClientError::ReadInput { .. } => "local_io",
             ClientError::MissingKey { .. } => "missing_key",
+            ClientError::V2(e) => match e.api_code() {
+                Some(c) => c.static_str(),
+                None => "v2_stream",
+            },
             ClientError::Cancelled => "cancelled",
         }
     }

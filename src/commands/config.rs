@@ -51,6 +51,10 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                 kind_source: s.kind_source.to_string(),
                 partner_key: s.partner_key.as_ref().map(|_| "(redacted)".into()),
                 insecure: s.insecure,
+                api: s.api.as_str().into(),
+                api_source: s.api_source.to_string(),
+                v2_key_env: s.v2_key_env.clone(),
+                profiles: profiles(&envs)?,
             };
             let v = serde_json::to_value(&r)?;
             if *json {
@@ -82,6 +86,7 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                         v["url"].as_str().unwrap_or("").into(),
                         Some(s.url_source.to_string()),
                     ),
+                    line("api", api_words(s.api), Some(s.api_source.to_string())),
                     line(
                         "kind",
                         s.kind.as_str().into(),
@@ -110,6 +115,13 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                         s.api_key_env.as_ref().map(|e| format!("env {e}")),
                     ));
                 }
+                if let Some(var) = &s.v2_key_env {
+                    out.push(line(
+                        "v2_key",
+                        "(redacted), sent as Authorization: Bearer to a v2 server".into(),
+                        Some(format!("env {var}")),
+                    ));
+                }
                 if s.insecure {
                     out.push(line(
                         "tls",
@@ -124,6 +136,13 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
                         Some("env COMFY_API_KEY".into()),
                     ));
                 }
+                for p in &r.profiles {
+                    out.push(line(
+                        "profile",
+                        format!("{} → {}", p.name, p.url.as_deref().unwrap_or("(no url)")),
+                        Some(format!("api {}", p.api)),
+                    ));
+                }
                 for l in out {
                     ctx.printer.data_line(&l)?;
                 }
@@ -131,4 +150,48 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// What `auto` and the others mean, in a few words.
+fn api_words(api: crate::settings::ApiChoice) -> String {
+    use crate::settings::ApiChoice;
+    match api {
+        ApiChoice::Auto => "auto (asks the server once: v2 when it answers /api/v2/health)".into(),
+        other => other.as_str().into(),
+    }
+}
+
+/// Every profile of the config file with the API it uses (a profile without `api` is `auto`,
+/// or `v1` when its kind is cloud).
+fn profiles(
+    envs: &crate::settings::EnvSettings,
+) -> anyhow::Result<Vec<crate::report::commands::ProfileApi>> {
+    let Some(path) = config::config_path(envs.get(config::env::CONFIG)) else {
+        return Ok(Vec::new());
+    };
+    let Some(file) = config::load(&path)? else {
+        return Ok(Vec::new());
+    };
+    Ok(file
+        .profiles
+        .iter()
+        .map(|(name, p)| {
+            let api = p.api.clone().unwrap_or_else(|| {
+                match p.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                    Some("cloud") => "v1".into(),
+                    _ => "auto".into(),
+                }
+            });
+            crate::report::commands::ProfileApi {
+                name: name.clone(),
+                url: p.url.clone().or_else(|| p.urls.first().cloned()).map(
+                    |u| match url::Url::parse(&u) {
+                        Ok(parsed) => redact_url(&parsed).trim_end_matches('/').to_string(),
+                        Err(_) => u,
+                    },
+                ),
+                api,
+            }
+        })
+        .collect())
 }

@@ -162,10 +162,16 @@ async fn detach(
         )?;
     } else {
         printer.data_line(&d.prompt_id)?;
-        printer.info(&format!(
-            "submitted prompt {0} as client {1}; follow it with comfyctl watch --prompt-id {0} --client-id {1}",
-            d.prompt_id, d.client_id
-        ));
+        printer.info(&match &d.client_id {
+            Some(c) => format!(
+                "submitted prompt {0} as client {c}; follow it with comfyctl watch --prompt-id {0} --client-id {c}",
+                d.prompt_id
+            ),
+            None => format!(
+                "submitted job {0}; follow it with comfyctl watch --prompt-id {0}",
+                d.prompt_id
+            ),
+        });
     }
     if !d.dropped.is_empty() {
         printer.warn("the server dropped some outputs that failed validation");

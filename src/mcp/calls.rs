@@ -189,7 +189,11 @@ impl ComfyMcp {
         let i = self.server_index(a.server.as_deref())?;
         let mut p = self.prepared(&a.workflow, &a.params, i).await?;
         let server = &self.s.pool.slots()[i].server;
-        let preloaded = self.defs(i).await.ok().map(|d| (*d).clone());
+        let preloaded = match self.defs(i).await {
+            Ok(d) => Some((*d).clone()),
+            Err(e) if self.is_v2(i).await => return Err(e),
+            Err(_) => None,
+        };
         let (report, defs) = prepare::validate_with_refresh(
             Some(server),
             &prepare::DefsSpec::default(),
@@ -349,7 +353,12 @@ impl ComfyMcp {
         };
         let mut last = None;
         for i in order {
-            let f = crate::client::lookup::find(&self.s.pool.slots()[i].server, prompt_id).await?;
+            let server = &self.s.pool.slots()[i].server;
+            let f = if self.is_v2(i).await {
+                crate::client::job::v2::find(server, prompt_id).await?
+            } else {
+                crate::client::lookup::find(server, prompt_id).await?
+            };
             if f.status != "unknown" {
                 return Ok((i, f));
             }
@@ -380,6 +389,9 @@ impl ComfyMcp {
 
     async fn queue_tool(&self, a: ServerArgs) -> anyhow::Result<CallToolResult> {
         let i = self.server_index(a.server.as_deref())?;
+        if self.is_v2(i).await {
+            return Ok(self.not_over_v2(i, "queue listing"));
+        }
         let server = &self.s.pool.slots()[i].server;
         let q = crate::client::queue::fetch(server).await?;
         let r = QueueReport {
@@ -405,7 +417,12 @@ impl ComfyMcp {
                 (None, Some(i)) => i,
                 (None, None) => 0,
             };
-            let r = crate::client::queue::cancel(&self.s.pool.slots()[i].server, id).await;
+            let server = &self.s.pool.slots()[i].server;
+            let r = if self.is_v2(i).await {
+                crate::client::job::v2::cancel(server, id).await
+            } else {
+                crate::client::queue::cancel(server, id).await
+            };
             all &= r.as_ref().is_ok_and(|c| c.stopped());
             rows.push(CancelResult {
                 prompt_id: id.to_string(),
@@ -442,15 +459,31 @@ impl ComfyMcp {
             ),
             t,
         )];
-        let token = self.s.stop.child_token();
-        crate::health::server_checks(
-            &slot.server,
-            &mut checks,
-            false,
-            &self.s.opts.save.output_dir,
-            &token,
-        )
-        .await;
+        if self.is_v2(i).await {
+            // The v2 API has no system stats, queue, definitions or models to check.
+            let t = Instant::now();
+            let (state, msg) = match slot.server.answers().await {
+                Ok(()) => (
+                    State::Ok,
+                    format!(
+                        "/api/v2/health answered in {} ms (Comfy API v2)",
+                        t.elapsed().as_millis()
+                    ),
+                ),
+                Err(e) => (State::Fail, self.scrub(&e.to_string())),
+            };
+            checks.push(Check::done("reachable", state, msg, t));
+        } else {
+            let token = self.s.stop.child_token();
+            crate::health::server_checks(
+                &slot.server,
+                &mut checks,
+                false,
+                &self.s.opts.save.output_dir,
+                &token,
+            )
+            .await;
+        }
         let healthy = !checks.iter().any(|c| c.status == State::Fail);
         let text = checks
             .iter()
@@ -477,6 +510,9 @@ impl ComfyMcp {
             )));
         }
         let i = self.server_index(a.server.as_deref())?;
+        if self.is_v2(i).await {
+            return Ok(self.not_over_v2(i, "model listing"));
+        }
         let server = &self.s.pool.slots()[i].server;
         let models = crate::client::models::list(server, folder).await?;
         let text = format!("{} file(s) in {folder}", models.len());

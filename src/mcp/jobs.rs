@@ -184,6 +184,10 @@ impl ComfyMcp {
             &mut prepared.applied,
         )
         .await?;
+        if preloaded.is_none() && self.is_v2(i).await {
+            // No definitions to check against: the v2 server checks it on submit.
+            return Ok(None);
+        }
         let variants = [("the prompt".to_string(), prepared.wf.clone())];
         let check = prepare::check_before_submit(
             Some(server),

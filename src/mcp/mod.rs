@@ -226,11 +226,37 @@ impl ComfyMcp {
         if once {
             server.retry.attempts = 1;
         }
-        let d = Arc::new(
-            crate::prepare::load_defs(Some(&server), &crate::prepare::DefsSpec::default()).await?,
-        );
+        let d = match crate::prepare::load_defs(Some(&server), &crate::prepare::DefsSpec::default())
+            .await
+        {
+            Ok(d) => Arc::new(d),
+            // The command's error names flags (--object-info, --no-validate) this server lacks.
+            Err(e)
+                if self.is_v2(i).await && e.downcast_ref::<crate::error::Failure>().is_some() =>
+            {
+                return Err(crate::error::Failure::usage(format!(
+                    "{} speaks the Comfy API v2, which serves no node definitions: checking a workflow, its dependencies, converting an editor workflow and the paid-node check need them",
+                    server.display_url()
+                ))
+                .into());
+            }
+            Err(e) => return Err(e),
+        };
         map.insert(i, d.clone());
         Ok(d)
+    }
+
+    /// Whether server `i` is driven through the Comfy API v2 (`--api`, or `auto` asking once).
+    async fn is_v2(&self, i: usize) -> bool {
+        self.s.pool.slots()[i].server.api().await == crate::client::api::Api::V2
+    }
+
+    /// The refusal of a tool that needs ComfyUI's own routes, on a v2 server.
+    fn not_over_v2(&self, i: usize, what: &str) -> CallToolResult {
+        failure(format!(
+            "{} speaks the Comfy API v2, which has no {what}; run_workflow, job_status, job_outputs and cancel_jobs work there",
+            self.s.pool.slots()[i].server.display_url()
+        ))
     }
 
     /// Removes every secret of the session from text (keys never reach a result).
@@ -396,10 +422,25 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     use rmcp::ServiceExt;
+    use rmcp::service::ServerInitializeError;
     let handler = ComfyMcp::new(opts, stop.child_token());
     handler.start();
     let session = handler.s.clone();
-    let running = handler.serve_with_ct(transport, stop.child_token()).await?;
+    let running = match handler.serve_with_ct(transport, stop.child_token()).await {
+        Ok(r) => r,
+        Err(ServerInitializeError::Cancelled) => return Ok(()),
+        Err(e @ ServerInitializeError::TransportError { .. }) => return Err(e.into()),
+        // Someone ran it by hand, or a client that is not speaking MCP.
+        Err(e) => {
+            return Err(crate::error::Failure::usage(format!(
+                "no MCP session: {e}"
+            ))
+            .with_hint(
+                "comfyctl mcp is started by an MCP client (Claude Desktop, Claude Code, Cursor, …), which talks to it on stdin and stdout; the README's `comfyctl mcp` section shows how each client is set up",
+            )
+            .into());
+        }
+    };
     let _ = running.waiting().await;
     // The client is gone: jobs still running were this session's own; stop them on the server
     // (interrupt or dequeue, as Ctrl-C does) and give that a moment to happen.

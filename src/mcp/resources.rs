@@ -33,7 +33,9 @@ impl ComfyMcp {
                     .with_mime_type("application/json"),
             );
         }
-        for f in FOLDERS {
+        // A v2 server lists no models (known once a call or the catalog has asked it).
+        let v2 = self.s.pool.slots()[0].server.api_known() == Some(crate::client::api::Api::V2);
+        for f in FOLDERS.iter().filter(|_| !v2) {
             out.push(
                 Resource::new(format!("comfyctl://models/{f}"), format!("models/{f}"))
                     .with_description(format!("the server's {f} files"))
@@ -78,6 +80,15 @@ impl ComfyMcp {
                 return Err(not_found());
             }
             let slot = &self.s.pool.slots()[0];
+            if self.is_v2(0).await {
+                return Err(McpError::invalid_request(
+                    format!(
+                        "{} speaks the Comfy API v2, which has no model listing",
+                        slot.server.display_url()
+                    ),
+                    None,
+                ));
+            }
             let models = crate::client::models::list(&slot.server, folder)
                 .await
                 .map_err(|e| McpError::internal_error(self.scrub(&e.to_string()), None))?;

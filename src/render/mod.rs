@@ -171,11 +171,16 @@ pub fn outcome(printer: &Printer, o: &JobOutcome, allow_partial: bool) {
                 .and_then(|e| e.exception_type.as_deref())
                 .and_then(execution_hint)
                 .map(str::to_string)
-                .unwrap_or_else(|| {
-                    format!(
+                .unwrap_or_else(|| match &job.v2 {
+                    // The v2 API drops ComfyUI's traceback.
+                    Some(_) => format!(
+                        "the v2 API carries no traceback: ComfyUI's own log has it; job id {}",
+                        job.prompt_id
+                    ),
+                    None => format!(
                         "comfyctl run -v shows the traceback; prompt id {}",
                         job.prompt_id
-                    )
+                    ),
                 });
             printer.error(
                 job.message

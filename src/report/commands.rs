@@ -430,6 +430,25 @@ pub struct ConfigReport {
     pub partner_key: Option<String>,
     /// TLS certificate checks are off.
     pub insecure: bool,
+    /// `native`, `v1`, `v2` or `auto` (decided by asking the server once).
+    pub api: String,
+    /// Where it came from.
+    pub api_source: String,
+    /// The variable a v2 server's Bearer key comes from, when set.
+    pub v2_key_env: Option<String>,
+    /// Every profile in the file: its server and the API it is driven through.
+    pub profiles: Vec<ProfileApi>,
+}
+
+/// One profile in `config show`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProfileApi {
+    /// Its name.
+    pub name: String,
+    /// Its first server (credentials redacted), if it names one.
+    pub url: Option<String>,
+    /// `native`, `v1`, `v2` or `auto`.
+    pub api: String,
 }
 
 impl Shape for ConfigReport {

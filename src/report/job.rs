@@ -239,7 +239,7 @@ impl RunResult {
             },
             server: server.into(),
             prompt_id: job.map(|j| j.prompt_id.clone()),
-            client_id: job.map(|j| j.client_id.clone()),
+            client_id: job.map(|j| j.client_id.clone()).filter(|c| !c.is_empty()),
             outputs: OutputRecord::all(o, None),
             texts: o.outputs.texts.clone(),
             cached_nodes: job.map(|j| j.cached_nodes.clone()).unwrap_or_default(),
@@ -276,8 +276,9 @@ pub struct Submitted {
     pub server: String,
     /// The prompt id.
     pub prompt_id: String,
-    /// The client id: local servers send live progress only to it (`watch --client-id`).
-    pub client_id: String,
+    /// The client id: local servers send live progress only to it (`watch --client-id`); null
+    /// on a v2 server.
+    pub client_id: Option<String>,
     /// Queue number.
     pub number: Option<f64>,
     /// Outputs the server dropped at validation.

@@ -24,4 +24,5 @@ mod setup;
 mod tls;
 mod v2_client;
 mod v2_fake;
+mod v2_run;
 mod watch;

@@ -260,13 +260,29 @@ async fn tools_are_described_fully_and_runs_return_images_with_progress() {
     // Resources: the guide, the workflow, the server's models.
     let res = s.client.list_all_resources().await.unwrap();
     let uris: Vec<&str> = res.iter().map(|r| r.uri.as_str()).collect();
-    assert!(uris.contains(&"comfyctl://workflows/sample.json"), "{uris:?}");
+    assert!(
+        uris.contains(&"comfyctl://workflows/sample.json"),
+        "{uris:?}"
+    );
     let read = |uri: &str| rmcp::model::ReadResourceRequestParams::new(uri);
-    let guide = s.client.read_resource(read("comfyctl://guide")).await.unwrap();
+    let guide = s
+        .client
+        .read_resource(read("comfyctl://guide"))
+        .await
+        .unwrap();
     assert!(format!("{guide:?}").contains("Exit codes"));
-    let models = s.client.read_resource(read("comfyctl://models/checkpoints")).await.unwrap();
+    let models = s
+        .client
+        .read_resource(read("comfyctl://models/checkpoints"))
+        .await
+        .unwrap();
     assert!(format!("{models:?}").contains("tiny-random-sd15.safetensors"));
-    assert!(s.client.read_resource(read("comfyctl://models/../x")).await.is_err());
+    assert!(
+        s.client
+            .read_resource(read("comfyctl://models/../x"))
+            .await
+            .is_err()
+    );
 
     // A new file is a new tool, announced.
     let before = *s.handler.list_changed.lock().unwrap();
@@ -526,4 +542,164 @@ async fn paid_api_nodes_are_named_in_the_refusal() {
     assert!(text_of(&r).contains("OpenAIDalle3 #1"), "{}", text_of(&r));
     assert_eq!(posts(&srv), 0);
     let _ = s.client.cancel().await;
+}
+
+/// Over the Comfy API v2 (`auto` finds it): a job runs and returns its image, `wait: false`
+/// then `job_status`/`job_outputs` find it by id, `cancel_jobs` asks the v2 server; what needs
+/// ComfyUI's own routes (definitions, queue, models) says so; with no definitions to rule out
+/// paid API nodes, a job needs consent; the key never shows.
+#[tokio::test]
+async fn over_the_v2_api_jobs_run_and_what_needs_comfyui_routes_says_so() {
+    const TOKEN: &str = "v2-mcp-token-0123456789";
+    let srv = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(5),
+        v2: Some(crate::common::fake_v2::V2Options {
+            token: Some(TOKEN.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    std::fs::create_dir(home.join("wf")).unwrap();
+    write_workflow(&home.join("wf"), "sample.json", &sample_workflow());
+    let url = srv.v2_url();
+    let env = [("COMFY_API_KEY", TOKEN)];
+    let run = call(
+        "run_workflow",
+        json!({"workflow": "sample.json", "params": {"seed": 7}}),
+    );
+    let leaks = |r: &CallToolResult| serde_json::to_string(r).unwrap().contains(TOKEN);
+
+    // Paid nodes cannot be ruled out without definitions: a client that cannot ask is refused.
+    let base = ["--url", url.as_str(), "--workflows", "wf", "-o", "out"];
+    let s = start(home, &base, &env, Client::default()).await;
+    let r = s.client.call_tool(run.clone()).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(text_of(&r).contains("Comfy API v2"), "{}", text_of(&r));
+    assert_eq!(srv.v2().submits(), 0);
+    let _ = s.client.cancel().await;
+
+    let mut args = base.to_vec();
+    args.push("--allow-spending");
+    let s = start(home, &args, &env, Client::default()).await;
+    let r = s.client.call_tool(run.clone()).await.unwrap();
+    assert_ne!(r.is_error, Some(true), "{}", text_of(&r));
+    let v = r.structured_content.clone().unwrap();
+    assert_eq!(v["type"], "result");
+    assert_eq!(v["status"], "success", "{v:#}");
+    assert!(r.content.iter().any(|c| c.as_image().is_some()));
+    assert_eq!(srv.v2().submits(), 1);
+    assert!(!leaks(&r));
+
+    // Detached, then found by id.
+    let mut detached = run.clone();
+    detached
+        .arguments
+        .as_mut()
+        .unwrap()
+        .insert("wait".into(), json!(false));
+    let r = s.client.call_tool(detached).await.unwrap();
+    assert_ne!(r.is_error, Some(true), "{}", text_of(&r));
+    let sub = r.structured_content.clone().unwrap();
+    assert_eq!(sub["type"], "submitted");
+    assert_eq!(sub["client_id"], Value::Null);
+    let id = sub["prompt_id"].as_str().unwrap().to_string();
+    let r = s
+        .client
+        .call_tool(call("job_outputs", json!({"prompt_id": id})))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.structured_content.as_ref().unwrap()["status"],
+        "success",
+        "{}",
+        text_of(&r)
+    );
+    assert!(r.content.iter().any(|c| c.as_image().is_some()));
+    let r = s
+        .client
+        .call_tool(call("job_status", json!({"prompt_id": id})))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.structured_content.as_ref().unwrap()["status"],
+        "success",
+        "{}",
+        text_of(&r)
+    );
+    let r = s
+        .client
+        .call_tool(call(
+            "job_status",
+            json!({"prompt_id": "00000000-0000-4000-8000-000000000000"}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.structured_content.as_ref().unwrap()["status"],
+        "unknown",
+        "{}",
+        text_of(&r)
+    );
+
+    // Cancelling a finished job asks the v2 server and says it had ended.
+    let before = srv.v2().requests().len();
+    let r = s
+        .client
+        .call_tool(call("cancel_jobs", json!({"prompt_ids": [id]})))
+        .await
+        .unwrap();
+    let c = r.structured_content.clone().unwrap();
+    assert_eq!(
+        c["results"][0]["result"]["outcome"], "already_finished",
+        "{c:#}"
+    );
+    assert!(
+        srv.v2().requests()[before..]
+            .iter()
+            .any(|(r, _)| r.starts_with("POST") && r.ends_with("/cancel")),
+        "{:?}",
+        srv.v2().requests()
+    );
+
+    // Tools that need ComfyUI's own routes say why, without the command line's flags.
+    for (tool, a) in [
+        ("validate_workflow", json!({"workflow": "sample.json"})),
+        ("workflow_deps", json!({"workflow": "sample.json"})),
+        ("queue", json!({})),
+        ("list_models", json!({"folder": "checkpoints"})),
+    ] {
+        let r = s.client.call_tool(call(tool, a)).await.unwrap();
+        assert_eq!(r.is_error, Some(true), "{tool}: {}", text_of(&r));
+        let t = text_of(&r);
+        assert!(t.contains("Comfy API v2"), "{tool}: {t}");
+        assert!(!t.contains("--object-info"), "{tool}: {t}");
+        assert!(!leaks(&r), "{tool} leaked the key");
+    }
+    let r = s.client.call_tool(call("health", json!({}))).await.unwrap();
+    assert_ne!(r.is_error, Some(true), "{}", text_of(&r));
+    assert!(!leaks(&r));
+    let log = std::fs::read_to_string(home.join("mcp-stderr.log")).unwrap();
+    assert!(!log.contains(TOKEN), "the key is in the log");
+    let _ = s.client.cancel().await;
+}
+
+/// Started without a client (stdin closed at once): a usage error that says what it is for,
+/// not an internal error.
+#[test]
+fn without_a_client_it_says_what_it_is_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = crate::common::comfyctl(dir.path())
+        .args(["mcp", "--url", "http://127.0.0.1:9"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no MCP session") && err.contains("MCP client"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
 }

@@ -728,6 +728,7 @@ impl Follower<'_> {
                 total_ms: self.begin.elapsed().as_millis() as u64,
             },
             entry,
+            v2: None,
         }
     }
 

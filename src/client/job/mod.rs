@@ -13,6 +13,7 @@
 pub mod follow;
 pub mod save;
 pub mod submit;
+pub mod v2;
 pub mod view;
 
 use super::history::HistoryEntry;
@@ -118,6 +119,9 @@ pub struct JobResult {
     pub message: Option<String>,
     /// Timings.
     pub timings: Timings,
+    /// The job as a v2 server last described it (its outputs are saved from here); `None` on
+    /// the native and v1 APIs, whose story is `entry`.
+    pub v2: Option<Box<super::v2::Job>>,
 }
 
 /// A job's whole story: what the server did with it and what was saved.
@@ -204,6 +208,9 @@ impl Job<'_> {
         reporter: &mut dyn Reporter,
         cancel: &CancellationToken,
     ) -> JobOutcome {
+        if self.server.api().await == super::api::Api::V2 {
+            return v2::run(self, start, reporter, cancel).await;
+        }
         let job = match start {
             Start::Submit => self.submit_own(reporter, cancel).await,
             Start::Routed(router) => self.submit_routed(router, reporter, cancel).await,

@@ -55,8 +55,9 @@ pub(super) async fn submit_reporting(
 pub struct Detached {
     /// Prompt id.
     pub prompt_id: String,
-    /// The client id it was submitted under: local servers send live progress only to it.
-    pub client_id: String,
+    /// The client id it was submitted under: local servers send live progress only to it
+    /// (none on a v2 server, whose event stream is per job).
+    pub client_id: Option<String>,
     /// Queue number.
     pub number: Option<f64>,
     /// Outputs the server dropped at validation.
@@ -65,12 +66,21 @@ pub struct Detached {
 
 /// Submits without following (same retry and dedup rules as a followed job).
 pub async fn submit_detached(server: &Server, wf: &Workflow) -> Result<Detached, ClientError> {
+    if server.api().await == crate::client::api::Api::V2 {
+        let j = super::v2::submit_detached(server, wf).await?;
+        return Ok(Detached {
+            prompt_id: j.id,
+            client_id: None,
+            number: j.queue_position.map(|p| p as f64),
+            dropped: Vec::new(),
+        });
+    }
     let client_id = uuid::Uuid::new_v4().to_string();
     let our_id = uuid::Uuid::new_v4().to_string();
     let s = submit(server, wf, &our_id, &client_id).await?;
     Ok(Detached {
         prompt_id: s.prompt_id,
-        client_id,
+        client_id: Some(client_id),
         number: s.number,
         dropped: s.dropped,
     })

@@ -31,6 +31,19 @@ pub fn output_path(out: &Output) -> (String, String) {
     (sub, name)
 }
 
+/// The key a native ComfyUI lists an output under (`images`, `gifs`, …) for a v2 `type`, so
+/// results and events read the same whichever API ran the job.
+pub fn native_kind(kind: &str) -> String {
+    match kind {
+        "image" => "images",
+        "video" => "gifs",
+        "file" => "files",
+        "latent" => "latents",
+        other => other,
+    }
+    .to_string()
+}
+
 /// `(file, subfolder)` from a comfy-api-proxy output id (`base64url(JSON{j,f,s,t}).tag`).
 fn proxy_reference(id: &str) -> Option<(String, String)> {
     let (payload, _tag) = id.split_once('.')?;
@@ -175,14 +188,14 @@ impl V2Client {
         partial.keep = true;
         reporter.report(JobEvent::Saved {
             node: out.node_id.clone(),
-            kind: out.kind.clone(),
+            kind: native_kind(&out.kind),
             path: path.display().to_string(),
             bytes,
         });
         Ok(SavedFile {
             file: OutputFile {
                 node_id: out.node_id.clone(),
-                kind: out.kind.clone(),
+                kind: native_kind(&out.kind),
                 filename: name,
                 subfolder: sub,
                 file_type: "output".into(),

@@ -104,8 +104,9 @@ impl ErrorCode {
         }
     }
 
-    /// The wire spelling.
-    pub fn as_str(&self) -> &str {
+    /// The wire spelling of a known code; `api_error` for one this client does not know (for
+    /// `--json`'s fixed set of codes).
+    pub fn static_str(&self) -> &'static str {
         match self {
             ErrorCode::InvalidWorkflow => "invalid_workflow",
             ErrorCode::WorkflowFormatUi => "workflow_format_ui",
@@ -129,7 +130,15 @@ impl ErrorCode {
             ErrorCode::UpstreamError => "upstream_error",
             ErrorCode::AlreadyCompleted => "already_completed",
             ErrorCode::AssetInUse => "asset_in_use",
+            ErrorCode::Other(_) => "api_error",
+        }
+    }
+
+    /// The wire spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
             ErrorCode::Other(c) => c,
+            known => known.static_str(),
         }
     }
 }
