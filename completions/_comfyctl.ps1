@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings or where the config file lives')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve every tool and workflow to AI agents over the Model Context Protocol (stdio)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -582,6 +583,34 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'comfyctl;mcp' {
+            [CompletionResult]::new('--workflows', '--workflows', [CompletionResultType]::ParameterName, 'Each workflow file in DIR becomes a tool of its own (rescanned when files change)')
+            [CompletionResult]::new('--inputs', '--inputs', [CompletionResultType]::ParameterName, 'Input files the agent names are read from this directory only')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where outputs are saved [default: the profile''s output dir]')
+            [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where outputs are saved [default: the profile''s output dir]')
+            [CompletionResult]::new('--max-jobs', '--max-jobs', [CompletionResultType]::ParameterName, 'The most jobs this session may submit')
+            [CompletionResult]::new('--deny-nodes', '--deny-nodes', [CompletionResultType]::ParameterName, 'Node types no workflow may use, comma-separated (a trailing * matches a prefix)')
+            [CompletionResult]::new('--thumbnail-px', '--thumbnail-px', [CompletionResultType]::ParameterName, 'Longest side of the thumbnails returned as image content, in pixels')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Give up on a job when the server sends nothing about it for this many seconds')
+            [CompletionResult]::new('--reconnect-timeout', '--reconnect-timeout', [CompletionResultType]::ParameterName, 'Wait this long for a server that went away during a job (a restart) before giving up [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour on stderr (NO_COLOR is respected)')
+            [CompletionResult]::new('--api', '--api', [CompletionResultType]::ParameterName, 'Which API to drive the server through: native (ComfyUI''s own), v1 (Comfy Cloud''s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]')
+            [CompletionResult]::new('--allow-spending', '--allow-spending', [CompletionResultType]::ParameterName, 'Allow jobs that cost money without asking: Comfy Cloud, and paid API (partner) nodes')
+            [CompletionResult]::new('--allow-install', '--allow-install', [CompletionResultType]::ParameterName, 'Let the deps tool install missing node packs and download models (its `fix` argument)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors (and data on stdout)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every request and server message on stderr')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'comfyctl;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a workflow (API or editor format), follow it, and save its outputs')
             [CompletionResult]::new('params', 'params', [CompletionResultType]::ParameterValue, 'List a workflow''s friendly parameters, models, embeddings and outputs')
@@ -599,6 +628,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the resolved settings or where the config file lives')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve every tool and workflow to AI agents over the Model Context Protocol (stdio)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -660,6 +690,9 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             break
         }
         'comfyctl;help;report' {
+            break
+        }
+        'comfyctl;help;mcp' {
             break
         }
         'comfyctl;help;help' {

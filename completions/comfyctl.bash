@@ -46,6 +46,9 @@ _comfyctl() {
             comfyctl,logs)
                 cmd="comfyctl__subcmd__logs"
                 ;;
+            comfyctl,mcp)
+                cmd="comfyctl__subcmd__mcp"
+                ;;
             comfyctl,params)
                 cmd="comfyctl__subcmd__params"
                 ;;
@@ -115,6 +118,9 @@ _comfyctl() {
             comfyctl__subcmd__help,logs)
                 cmd="comfyctl__subcmd__help__subcmd__logs"
                 ;;
+            comfyctl__subcmd__help,mcp)
+                cmd="comfyctl__subcmd__help__subcmd__mcp"
+                ;;
             comfyctl__subcmd__help,params)
                 cmd="comfyctl__subcmd__help__subcmd__params"
                 ;;
@@ -164,7 +170,7 @@ _comfyctl() {
 
     case "${cmd}" in
         comfyctl)
-            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
+            opts="-q -v -h -V --profile --url --quiet --verbose --color --insecure --api --help --version run params batch validate convert deps watch queue cancel health logs hw setup config completions report mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -720,7 +726,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__help)
-            opts="run params batch validate convert deps watch queue cancel health logs hw setup config completions report help"
+            opts="run params batch validate convert deps watch queue cancel health logs hw setup config completions report mcp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -901,6 +907,20 @@ _comfyctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        comfyctl__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         comfyctl__subcmd__help__subcmd__params)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1063,6 +1083,76 @@ _comfyctl() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --api)
+                    COMPREPLY=($(compgen -W "native v1 v2 auto" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        comfyctl__subcmd__mcp)
+            opts="-o -q -v -h -V --workflows --inputs --output-dir --allow-spending --max-jobs --deny-nodes --allow-install --thumbnail-px --timeout --idle-timeout --reconnect-timeout --profile --url --quiet --verbose --color --insecure --api --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workflows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inputs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny-nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --thumbnail-px)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -47,6 +47,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
             cand report 'Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid'
+            cand mcp 'Serve every tool and workflow to AI agents over the Model Context Protocol (stdio)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'comfyctl;run'= {
@@ -552,6 +553,33 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'comfyctl;mcp'= {
+            cand --workflows 'Each workflow file in DIR becomes a tool of its own (rescanned when files change)'
+            cand --inputs 'Input files the agent names are read from this directory only'
+            cand -o 'Where outputs are saved [default: the profile''s output dir]'
+            cand --output-dir 'Where outputs are saved [default: the profile''s output dir]'
+            cand --max-jobs 'The most jobs this session may submit'
+            cand --deny-nodes 'Node types no workflow may use, comma-separated (a trailing * matches a prefix)'
+            cand --thumbnail-px 'Longest side of the thumbnails returned as image content, in pixels'
+            cand --timeout 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]'
+            cand --idle-timeout 'Give up on a job when the server sends nothing about it for this many seconds'
+            cand --reconnect-timeout 'Wait this long for a server that went away during a job (a restart) before giving up [env: COMFYCTL_RECONNECT_TIMEOUT] [default: 300]'
+            cand --profile 'Profile from the config file [env: COMFYCTL_PROFILE] (batch: repeat to use several servers)'
+            cand --url 'Server URL, e.g. http://127.0.0.1:8188 [env: COMFYCTL_URL] (batch: repeat for several)'
+            cand --color 'When to use colour on stderr (NO_COLOR is respected)'
+            cand --api 'Which API to drive the server through: native (ComfyUI''s own), v1 (Comfy Cloud''s /api), v2 (the Comfy API v2: Comfy Cloud, serverless deployments, comfy-api-proxy) or auto (ask the server once) [env: COMFYCTL_API] [default: auto]'
+            cand --allow-spending 'Allow jobs that cost money without asking: Comfy Cloud, and paid API (partner) nodes'
+            cand --allow-install 'Let the deps tool install missing node packs and download models (its `fix` argument)'
+            cand -q 'Only print errors (and data on stdout)'
+            cand --quiet 'Only print errors (and data on stdout)'
+            cand -v 'Print every request and server message on stderr'
+            cand --verbose 'Print every request and server message on stderr'
+            cand --insecure 'Accept any TLS certificate from the server (a self-signed one you trust); warns every time'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'comfyctl;help'= {
             cand run 'Run a workflow (API or editor format), follow it, and save its outputs'
             cand params 'List a workflow''s friendly parameters, models, embeddings and outputs'
@@ -569,6 +597,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand config 'Show the resolved settings or where the config file lives'
             cand completions 'Print a shell completion script'
             cand report 'Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid'
+            cand mcp 'Serve every tool and workflow to AI agents over the Model Context Protocol (stdio)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'comfyctl;help;run'= {
@@ -611,6 +640,8 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
         &'comfyctl;help;completions'= {
         }
         &'comfyctl;help;report'= {
+        }
+        &'comfyctl;help;mcp'= {
         }
         &'comfyctl;help;help'= {
         }

@@ -16,7 +16,7 @@ cargo run --quiet --example gen_man -- man
 # The reviewed --help surface (tests/it/cli.rs compares against it).
 mkdir -p tests/snapshots/help
 "$bin" --help > tests/snapshots/help/comfyctl.txt
-for c in run params validate convert deps watch queue cancel health logs hw config completions report; do
+for c in run params validate convert deps watch queue cancel health logs hw config completions report mcp; do
   "$bin" "$c" --help > "tests/snapshots/help/$c.txt"
 done
 echo "tests/snapshots/help/ regenerated"

@@ -20,6 +20,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod health;
 pub mod hw;
+pub mod mcp;
 pub mod prepare;
 pub mod printer;
 pub mod progress;

@@ -133,6 +133,19 @@ impl<'a> DefsProvider<'a> {
         Ok(self.defs.as_ref().expect("set above"))
     }
 
+    /// A provider that already holds `defs` (loaded asynchronously by a caller that must not
+    /// block), so it never builds a server.
+    pub fn preloaded(defs: Defs) -> DefsProvider<'static> {
+        DefsProvider {
+            spec: DefsSpec::default(),
+            make_server: Box::new(|| {
+                Err(Failure::internal("a preloaded definitions provider has no server").into())
+            }),
+            server: None,
+            defs: Some(defs),
+        }
+    }
+
     /// Takes the definitions loaded so far, if any.
     pub fn take(&mut self) -> Option<Defs> {
         self.defs.take()
@@ -146,7 +159,18 @@ pub fn load_workflow(
     defs: &mut DefsProvider<'_>,
     embed: bool,
 ) -> anyhow::Result<Workflow> {
-    match workflow::load_document(path)? {
+    document_workflow(printer, workflow::load_document(path)?, defs, embed)
+}
+
+/// A parsed document as an API workflow, converting an editor one with the server's
+/// definitions (a workflow given as text, not a file: the MCP server's inline JSON).
+pub fn document_workflow(
+    printer: &Printer,
+    doc: workflow::Document,
+    defs: &mut DefsProvider<'_>,
+    embed: bool,
+) -> anyhow::Result<Workflow> {
+    match doc {
         workflow::Document::Api(wf) => Ok(wf),
         workflow::Document::Ui { value, source_name } => {
             if value["nodes"].as_array().is_none_or(|n| n.is_empty()) {
@@ -186,7 +210,12 @@ pub fn load_and_apply(
     defs: &mut DefsProvider<'_>,
     embed: bool,
 ) -> anyhow::Result<Prepared> {
-    let mut wf = load_workflow(printer, path, defs, embed)?;
+    apply(printer, load_workflow(printer, path, defs, embed)?, p)
+}
+
+/// Applies the parameters to a workflow already read: named flags, then `-p`, then
+/// `--set`/`--set-json`.
+pub fn apply(printer: &Printer, mut wf: Workflow, p: &ParamSpec) -> anyhow::Result<Prepared> {
     for k in &wf.dropped_keys {
         printer.warn(&format!(
             "dropped top-level key '{k}' from {}: it is not a node, and the server would reject it",

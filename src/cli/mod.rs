@@ -4,11 +4,13 @@
 
 mod args;
 pub mod complete;
+mod mcp;
 pub mod values;
 
 pub use args::{
     DefsArgs, FollowArgs, FormatArgs, InputArgs, ParamArgs, SaveArgs, ShowArgs, SubmitArgs,
 };
+pub use mcp::McpArgs;
 
 use crate::printer::ColorChoice;
 use clap::{Args, Parser, Subcommand};
@@ -124,6 +126,9 @@ pub enum Command {
     /// Write an HTML page for a batch folder: thumbnails, parameters, errors, filters, grid
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// Serve every tool and workflow to AI agents over the Model Context Protocol (stdio)
+    #[command(after_help = mcp::MCP_EXAMPLES)]
+    Mcp(McpArgs),
 }
 
 const REPORT_EXAMPLES: &str = "\

@@ -7,9 +7,7 @@ use crate::client::{ClientError, Server};
 use crate::deps::fix::FixOptions;
 use crate::deps::{self, DepsReport};
 use crate::error::{ExitStatus, Failure};
-use crate::workflow::{self, Document, Workflow};
-use serde_json::Value;
-use std::collections::BTreeMap;
+use crate::workflow::{self, Document};
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
@@ -42,7 +40,7 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
         Err(e) => return Err(e),
     };
     // Node types the server lacks, and a prompt of everything else.
-    let (wf, missing_types) = split_missing(doc, &defs)?;
+    let (wf, missing_types) = deps::split_missing(doc, &defs)?;
     let extras = crate::signals::block_on(deps::extras::load(
         server.as_ref(),
         args.node_map.as_deref(),
@@ -79,35 +77,6 @@ pub fn run(ctx: &Context, args: &DepsArgs) -> anyhow::Result<ExitStatus> {
         p.warn("embeddings were not checked (no server to ask)");
     }
     finish(ctx, args, r, None)
-}
-
-/// Takes the nodes whose types the server lacks out of the workflow (an editor workflow is
-/// converted leniently, its unknown types listed with their editor ids).
-fn split_missing(
-    doc: Document,
-    defs: &crate::workflow::nodedefs::NodeDefs,
-) -> anyhow::Result<(Workflow, BTreeMap<String, Vec<String>>)> {
-    Ok(match doc {
-        Document::Api(mut wf) => {
-            let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            wf.nodes.retain(|id, n| {
-                let c = n.get("class_type").and_then(Value::as_str).unwrap_or("");
-                if defs.get(c).is_some() {
-                    return true;
-                }
-                missing
-                    .entry(c.to_string())
-                    .or_default()
-                    .push(format!("#{id}"));
-                false
-            });
-            (wf, missing)
-        }
-        Document::Ui { value, source_name } => {
-            let (c, unknown) = workflow::convert::convert_lenient(&value, &source_name, defs)?;
-            (c.workflow, unknown)
-        }
-    })
 }
 
 /// Prints the report (JSON or the listing) and picks the exit status: 0 when nothing is

@@ -7,6 +7,7 @@ pub mod deps;
 pub mod health;
 pub mod hw;
 pub mod logs;
+pub mod mcp;
 pub mod params;
 pub mod queue;
 pub mod report;
@@ -38,5 +39,6 @@ pub fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Config(c) => config::run(ctx, &c),
         Command::Completions(args) => crate::cli::complete::run(&args),
         Command::Report(args) => report::run(ctx, &args),
+        Command::Mcp(args) => mcp::run(ctx, &args),
     }
 }

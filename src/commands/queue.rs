@@ -115,19 +115,9 @@ pub fn cancel(ctx: &Context, args: &CancelArgs) -> anyhow::Result<ExitStatus> {
                 if !args.json {
                     p.data_line(&line)?;
                 }
-                let (outcome, detail) = match &c {
-                    Cancelled::Interrupted => ("interrupted", None),
-                    Cancelled::Deleted => ("deleted", None),
-                    Cancelled::AlreadyFinished(s) => ("already_finished", Some(s.clone())),
-                    Cancelled::Unknown => ("unknown", None),
-                    Cancelled::LeftRunning(why) => ("left_running", Some(why.clone())),
-                };
                 rows.push(CancelResult {
                     prompt_id: id,
-                    result: CancelOutcome {
-                        outcome: outcome.into(),
-                        detail,
-                    },
+                    result: CancelOutcome::of(&Ok(c)),
                 });
             }
             Err(e) => {
@@ -136,11 +126,8 @@ pub fn cancel(ctx: &Context, args: &CancelArgs) -> anyhow::Result<ExitStatus> {
                     p.error(&format!("{id}: {e}"), &[], e.hint().as_deref());
                 }
                 rows.push(CancelResult {
+                    result: CancelOutcome::of(&Err(e)),
                     prompt_id: id,
-                    result: CancelOutcome {
-                        outcome: "error".into(),
-                        detail: Some(e.to_string()),
-                    },
                 });
             }
         }

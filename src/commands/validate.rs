@@ -7,7 +7,7 @@ use crate::client::Server;
 use crate::client::object_info::DefsSource;
 use crate::error::ExitStatus;
 use crate::prepare;
-use crate::report::commands::{DefinitionsInfo, ValidationError, ValidationReport};
+use crate::report::commands::ValidationReport;
 
 /// Runs the command.
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
@@ -36,31 +36,14 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
         DefsSource::File(f) => f.display().to_string(),
     };
     if args.json {
-        let v = ValidationReport {
-            workflow: prepared.wf.source_name.clone(),
-            valid: rejection.is_none(),
-            definitions: DefinitionsInfo {
-                source: match defs.source {
-                    DefsSource::File(_) => "file",
-                    DefsSource::Cache(_) => "cache",
-                    DefsSource::Server => "server",
-                }
-                .into(),
-                classes: defs.defs.len(),
-                comfyui_version: defs.version.clone(),
-                server: server.as_ref().map(Server::display_url),
-            },
-            outputs: report.valid_outputs.clone(),
-            error: rejection.as_ref().map(|r| ValidationError {
-                kind: r.kind.clone(),
-                message: r.message.clone(),
-                details: r.details.clone(),
-                extra_info: r.extra_info.clone(),
-                node_errors: r.node_errors.clone(),
-            }),
-            warnings: report.warnings.clone(),
-            params: std::mem::take(&mut prepared.applied),
-        };
+        let v = ValidationReport::new(
+            &prepared.wf.source_name,
+            &report,
+            &defs,
+            server.as_ref().map(Server::display_url),
+            rejection.as_ref(),
+            std::mem::take(&mut prepared.applied),
+        );
         for w in &report.warnings {
             p.warn(w);
         }

@@ -164,6 +164,36 @@ impl DepsReport {
     }
 }
 
+/// Takes the nodes whose types the server lacks out of the workflow (an editor workflow is
+/// converted leniently, its unknown types listed with their editor ids).
+pub fn split_missing(
+    doc: crate::workflow::Document,
+    defs: &NodeDefs,
+) -> anyhow::Result<(Workflow, BTreeMap<String, Vec<String>>)> {
+    Ok(match doc {
+        crate::workflow::Document::Api(mut wf) => {
+            let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            wf.nodes.retain(|id, n| {
+                let c = n.get("class_type").and_then(Value::as_str).unwrap_or("");
+                if defs.get(c).is_some() {
+                    return true;
+                }
+                missing
+                    .entry(c.to_string())
+                    .or_default()
+                    .push(format!("#{id}"));
+                false
+            });
+            (wf, missing)
+        }
+        crate::workflow::Document::Ui { value, source_name } => {
+            let (c, unknown) =
+                crate::workflow::convert::convert_lenient(&value, &source_name, defs)?;
+            (c.workflow, unknown)
+        }
+    })
+}
+
 /// Checks `wf` (with the node types the server lacks already taken out, `missing_types`)
 /// against the server's definitions and what `extras` says.
 pub fn analyze(

@@ -252,6 +252,46 @@ impl Shape for ValidationReport {
     const TYPE: &'static str = "validation";
 }
 
+impl ValidationReport {
+    /// The report of checking `workflow` against `defs` (from `server`, unless a file): the
+    /// validator's `report`, and the `rejection` it stands for with the flags that set values.
+    pub fn new(
+        workflow: &str,
+        report: &crate::workflow::validate::Report,
+        defs: &crate::client::object_info::Defs,
+        server: Option<String>,
+        rejection: Option<&crate::client::Rejection>,
+        params: Vec<crate::workflow::params::Applied>,
+    ) -> ValidationReport {
+        use crate::client::object_info::DefsSource;
+        ValidationReport {
+            workflow: workflow.to_string(),
+            valid: rejection.is_none(),
+            definitions: DefinitionsInfo {
+                source: match defs.source {
+                    DefsSource::File(_) => "file",
+                    DefsSource::Cache(_) => "cache",
+                    DefsSource::Server => "server",
+                }
+                .into(),
+                classes: defs.defs.len(),
+                comfyui_version: defs.version.clone(),
+                server,
+            },
+            outputs: report.valid_outputs.clone(),
+            error: rejection.map(|r| ValidationError {
+                kind: r.kind.clone(),
+                message: r.message.clone(),
+                details: r.details.clone(),
+                extra_info: r.extra_info.clone(),
+                node_errors: r.node_errors.clone(),
+            }),
+            warnings: report.warnings.clone(),
+            params,
+        }
+    }
+}
+
 /// What `queue --json` prints.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct QueueReport {
@@ -298,6 +338,27 @@ pub struct CancelReport {
 
 impl Shape for CancelReport {
     const TYPE: &'static str = "cancel";
+}
+
+impl CancelOutcome {
+    /// What cancelling one job did, as reported.
+    pub fn of(
+        r: &Result<crate::client::queue::Cancelled, crate::client::ClientError>,
+    ) -> CancelOutcome {
+        use crate::client::queue::Cancelled;
+        let (outcome, detail) = match r {
+            Ok(Cancelled::Interrupted) => ("interrupted", None),
+            Ok(Cancelled::Deleted) => ("deleted", None),
+            Ok(Cancelled::AlreadyFinished(s)) => ("already_finished", Some(s.clone())),
+            Ok(Cancelled::Unknown) => ("unknown", None),
+            Ok(Cancelled::LeftRunning(why)) => ("left_running", Some(why.clone())),
+            Err(e) => ("error", Some(e.to_string())),
+        };
+        CancelOutcome {
+            outcome: outcome.into(),
+            detail,
+        }
+    }
 }
 
 /// One model family and whether it runs here.

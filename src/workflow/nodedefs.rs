@@ -116,6 +116,8 @@ pub struct NodeDef {
     pub output_names: Vec<String>,
     /// An output node: the server runs the graph for these.
     pub output_node: bool,
+    /// A paid API (partner) node: running it bills a Comfy account (`api_node`).
+    pub api_node: bool,
 }
 
 impl InputSpec {
@@ -337,6 +339,7 @@ fn parse_def(class: &str, n: &Value) -> Option<NodeDef> {
         outputs: strings("output"),
         output_names: strings("output_name"),
         output_node: n.get("output_node").and_then(Value::as_bool) == Some(true),
+        api_node: n.get("api_node").and_then(Value::as_bool) == Some(true),
     })
 }
 

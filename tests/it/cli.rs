@@ -69,6 +69,7 @@ fn help_matches_the_reviewed_snapshots() {
         "config",
         "completions",
         "report",
+        "mcp",
     ] {
         commands.push(Some(c));
     }

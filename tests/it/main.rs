@@ -14,6 +14,7 @@ mod hw;
 mod json_shapes;
 mod logs;
 mod man;
+mod mcp;
 mod params;
 mod queue;
 mod report;

@@ -281,15 +281,19 @@ impl V2Client {
         limit: Option<u32>,
         statuses: &[JobStatus],
     ) -> Result<JobList, V2Error> {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(l) = limit {
-            q.append_pair("limit", &l.clamp(1, 100).to_string());
-        }
-        if !statuses.is_empty() {
-            let s: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-            q.append_pair("status", &s.join(","));
-        }
-        let q = q.finish();
+        // The serializer is not Send; it must be gone before the await (the MCP server's
+        // futures cross threads).
+        let q = {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            if let Some(l) = limit {
+                q.append_pair("limit", &l.clamp(1, 100).to_string());
+            }
+            if !statuses.is_empty() {
+                let s: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+                q.append_pair("status", &s.join(","));
+            }
+            q.finish()
+        };
         let path = if q.is_empty() {
             "/jobs".to_string()
         } else {

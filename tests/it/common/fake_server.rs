@@ -1506,7 +1506,7 @@ async fn ws_session(s: Arc<Shared>, sid: String, mut socket: WebSocket) {
                         break;
                     }
                     match rx.try_recv() {
-                        Ok(next) if sent % 64 != 0 => out = next,
+                        Ok(next) if !sent.is_multiple_of(64) => out = next,
                         Ok(next) => {
                             if socket.flush().await.is_err() { failed = true; break; }
                             out = next;
