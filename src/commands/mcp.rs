@@ -48,12 +48,24 @@ pub fn run(ctx: &Context, args: &McpArgs) -> anyhow::Result<ExitStatus> {
         opts.servers.len(),
         opts.save.output_dir.display()
     ));
-    let result = crate::signals::block_on_interruptible(|intr| async move {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        // Typed by hand, the command would sit silent waiting for JSON-RPC; say what it is.
+        ctx.printer.info(
+            "comfyctl mcp: waiting for an MCP client on stdin; comfyctl mcp is started by one (Claude Desktop, Claude Code, Cursor, …), see the README's `comfyctl mcp` section; Ctrl-D or Ctrl-C ends it",
+        );
+    }
+    let (result, pressed) = crate::signals::block_on_interruptible(|intr| async move {
         let transport = rmcp::transport::io::stdio_pipes();
-        mcp::serve(opts, transport, intr.token().clone()).await
+        let r = mcp::serve(opts, transport, intr.token().clone()).await;
+        (r, intr.pressed())
     })?;
     result?;
-    Ok(ExitStatus::Success)
+    // Ctrl-C ends the session like any command's: the session's jobs are stopped, exit 130.
+    Ok(if pressed {
+        ExitStatus::Interrupted
+    } else {
+        ExitStatus::Success
+    })
 }
 
 /// How often `--workflows DIR` is looked at (`COMFYCTL_MCP_RESCAN_MS` shortens it in tests).

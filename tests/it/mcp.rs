@@ -703,3 +703,50 @@ fn without_a_client_it_says_what_it_is_for() {
     );
     assert!(o.stdout.is_empty());
 }
+
+/// Ctrl-C ends a session like any command (exit 130); a client closing stdin ends it with 0.
+#[test]
+fn ctrl_c_ends_a_session_with_130_and_the_client_leaving_with_0() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
+    for interrupt in [true, false] {
+        let mut child = comfyctl_std(dir.path())
+            .args(["mcp", "--url", "http://127.0.0.1:9"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{init}").unwrap();
+        writeln!(
+            stdin,
+            r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        if interrupt {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGINT,
+            )
+            .unwrap();
+        } else {
+            drop(stdin);
+        }
+        let out = child.wait_with_output().unwrap();
+        let want = if interrupt { 130 } else { 0 };
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let first = out.stdout.split(|b| *b == b'\n').next().unwrap();
+        let answer: Value = serde_json::from_slice(first).unwrap();
+        assert_eq!(answer["id"], 1, "{answer}");
+        assert!(answer["result"]["serverInfo"].is_object(), "{answer}");
+    }
+}
