@@ -112,6 +112,13 @@ pub enum MonitorLine {
     FeatureFlags {},
     /// A message type comfyctl does not read.
     Other {},
+    /// A job is waiting in the queue (Comfy API v2: seen in `GET /jobs`).
+    JobQueued {
+        /// Prompt id.
+        prompt_id: String,
+        /// 1-based place in the whole server queue, when the server says.
+        queue_position: Option<u64>,
+    },
     /// A job (of any client) is running.
     JobRunning {
         /// Prompt id.
@@ -121,7 +128,7 @@ pub enum MonitorLine {
     JobFinished {
         /// Prompt id.
         prompt_id: String,
-        /// `success`, `error` or `interrupted`.
+        /// `success`, `error` or `interrupted`; over the Comfy API v2 also `lost` (expired).
         status: String,
     },
 }
