@@ -22,6 +22,7 @@ mod run;
 mod setup;
 mod tls;
 mod v2_client;
+mod v2_commands;
 mod v2_fake;
 mod v2_run;
 mod watch;
