@@ -39,6 +39,9 @@ pub(super) async fn run(
             server.display_url()
         ));
     }
+    if args.previews.is_some() {
+        p.warn("--previews: this view sees job states only (a v2 job's previews come on its own stream): watch --prompt-id ID --previews DIR saves them");
+    }
     print(p, args.format.jsonl, first)?;
     let deadline = options.timeout.map(|t| Instant::now() + t);
     let mut last_answer = Instant::now();
