@@ -278,9 +278,11 @@ impl Shape for QueueReport {
 /// What happened to one job `cancel` was given.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CancelOutcome {
-    /// `interrupted`, `deleted`, `already_finished`, `unknown`, `left_running` or `error`.
+    /// `interrupted`, `deleted`, `already_finished`, `unknown`, `left_running`, `canceling`
+    /// (Comfy API v2: the server accepted the cancel but the job had not stopped) or `error`.
     pub outcome: String,
-    /// The finished job's status, why it was left running, or the error.
+    /// The finished job's status, why it was left running or is still canceling, the error, or
+    /// for a job removed from a v2 server's queue the state it then reports (`expired`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
