@@ -1,8 +1,10 @@
 //! Is a server working: a checklist of everything comfyctl needs from it, each with what was
 //! checked and how long it took, plus the smoke test — a real round trip without any model.
 
+use crate::client::api::Api;
 use crate::client::job::{Job, OutputMode, Start};
 use crate::client::outputs::SaveOptions;
+use crate::client::v2::{JobStatus as V2Status, V2Client};
 use crate::client::{JobEvent, JobOptions, JobStatus, Reporter, Server, ws};
 use crate::workflow;
 use serde::Serialize;
@@ -28,7 +30,7 @@ pub enum State {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Check {
     /// `profile`, `reachable`, `version`, `devices`, `queue`, `object_info`, `websocket`,
-    /// `models`, `disk`, `smoke`.
+    /// `models`, `disk`, `smoke`; over the Comfy API v2 also `key`.
     pub name: &'static str,
     /// How it ended.
     pub status: State,
@@ -129,6 +131,9 @@ pub async fn server_checks(
     output_dir: &std::path::Path,
     cancel: &CancellationToken,
 ) {
+    if server.api().await == Api::V2 {
+        return v2_checks(server, checks, smoke, output_dir, cancel).await;
+    }
     let t = Instant::now();
     let stats = match server.get_json("/system_stats").await {
         Ok(v) => {
@@ -188,6 +193,136 @@ pub async fn server_checks(
         let t = Instant::now();
         let (s, m) = smoke_test(server, cancel).await;
         checks.push(Check::done("smoke", s, m, t));
+    }
+}
+
+/// The same checklist over the Comfy API v2: what `/api/v2/health` says (it needs no key and,
+/// on comfy-api-proxy, does not ask ComfyUI), whether the key is accepted, the queue from
+/// `GET /jobs`; what the API does not have (version, devices, node definitions, a server
+/// socket, models) is skipped with that reason, and `--smoke` runs its job over v2.
+async fn v2_checks(
+    server: &Server,
+    checks: &mut Vec<Check>,
+    smoke: bool,
+    output_dir: &std::path::Path,
+    cancel: &CancellationToken,
+) {
+    let client = V2Client::new(server.clone());
+    let t = Instant::now();
+    let reachable = match client.health().await {
+        Ok(v) => {
+            let said = v["status"].as_str().unwrap_or("(no status)").to_string();
+            let upstream = v["upstream"]
+                .as_str()
+                .map(|u| format!(", ComfyUI at {u}"))
+                .unwrap_or_default();
+            let state = if matches!(said.as_str(), "healthy" | "ok") {
+                State::Ok
+            } else {
+                State::Warn
+            };
+            let msg = format!(
+                "/api/v2/health answered {said:?} in {} ms{upstream}",
+                t.elapsed().as_millis()
+            );
+            checks.push(Check::done("reachable", state, msg, t));
+            true
+        }
+        Err(e) => {
+            checks.push(Check::done("reachable", State::Fail, failure(e), t));
+            false
+        }
+    };
+    let t = Instant::now();
+    let (s, m) = if reachable {
+        let (state, msg, queue) = key_check(&client).await;
+        checks.push(Check::done("key", state, msg, t));
+        queue
+    } else {
+        let skip = "server unreachable".into();
+        checks.push(Check::done("key", State::Skip, skip, t));
+        (State::Skip, "server unreachable".into())
+    };
+    checks.push(Check::done("queue", s, m, Instant::now()));
+    for (name, why) in [
+        (
+            "version",
+            "the Comfy API v2 does not say which ComfyUI runs the jobs",
+        ),
+        ("devices", "the Comfy API v2 does not list devices"),
+        (
+            "object_info",
+            "the Comfy API v2 has no node definitions: params and validate read --object-info FILE or skip server checks",
+        ),
+        (
+            "websocket",
+            "the Comfy API v2 streams each job's events (SSE): --smoke checks one",
+        ),
+        ("models", "the Comfy API v2 does not list models"),
+    ] {
+        checks.push(Check::done(name, State::Skip, why.into(), Instant::now()));
+    }
+    let t = Instant::now();
+    let (s, m) = disk_check(output_dir);
+    checks.push(Check::done("disk", s, m, t));
+    if smoke && reachable {
+        let t = Instant::now();
+        let (s, m) = smoke_test(server, cancel).await;
+        checks.push(Check::done("smoke", s, m, t));
+    }
+}
+
+/// An error as a check's message: what went wrong, then what to do.
+fn failure(e: impl Into<crate::client::ClientError>) -> String {
+    let e = e.into();
+    match e.hint() {
+        Some(h) => format!("{e} ({h})"),
+        None => e.to_string(),
+    }
+}
+
+/// Whether the key is accepted, asking for the queued and running jobs (which also gives the
+/// queue check); a server that cannot list jobs (501) is asked for a job that does not exist,
+/// which a good key gets a 404 for. Returns the key check and the queue check.
+async fn key_check(client: &V2Client) -> (State, String, (State, String)) {
+    use crate::client::v2::{ErrorCode, V2Error, jobs};
+    let active = [V2Status::Queued, V2Status::Running];
+    match client.list_jobs(Some(jobs::LIST_LIMIT), &active).await {
+        Ok(list) => {
+            let n = |s: V2Status| list.jobs.iter().filter(|j| j.status == s).count();
+            let (r, p) = (n(V2Status::Running), n(V2Status::Queued));
+            let more = if list.truncated { "+" } else { "" };
+            let state = if p > 20 { State::Warn } else { State::Ok };
+            (
+                State::Ok,
+                "accepted (GET /api/v2/jobs answered)".into(),
+                (
+                    state,
+                    format!("{r} running, {p}{more} pending (the jobs sent through this API)"),
+                ),
+            )
+        }
+        Err(V2Error::Api(a)) if a.code == ErrorCode::NotImplemented => {
+            let skip = (
+                State::Skip,
+                "this server does not list jobs (GET /api/v2/jobs answers 501)".into(),
+            );
+            match client.job(&uuid::Uuid::nil().to_string()).await {
+                Err(e) if jobs::is_not_found(&e) => (
+                    State::Ok,
+                    "accepted (an unknown job id answered 404)".into(),
+                    skip,
+                ),
+                // Any answer but a refusal means the key got through.
+                Ok(_) => (State::Ok, "accepted".into(), skip),
+                Err(e) => (State::Fail, failure(e), skip),
+            }
+        }
+        Err(e) => (
+            State::Fail,
+            failure(e),
+            (State::Skip, "not listed: see the key check".into()),
+        ),
     }
 }
 

@@ -15,8 +15,24 @@ pub struct Found {
     pub prompt: Option<Value>,
 }
 
-/// Looks a job up: history (or Cloud's job detail), else the queue.
+/// Looks a job up: history (or Cloud's job detail), else the queue; on a Comfy API v2 server,
+/// `GET /jobs/{id}` and its workflow.
 pub async fn find(server: &Server, id: &str) -> Result<Found, ClientError> {
+    if server.api().await == super::api::Api::V2 {
+        let found = super::v2::jobs::find(server, id).await?;
+        return Ok(match found {
+            Some((job, wf)) => Found {
+                status: super::v2::jobs::status_word(job.status),
+                entry: None,
+                prompt: wf.map(|w| Value::Object(w.workflow)),
+            },
+            None => Found {
+                status: "unknown",
+                entry: None,
+                prompt: None,
+            },
+        });
+    }
     if server.is_cloud() {
         let job = match server.get_json(&format!("/jobs/{id}")).await {
             Ok(j) => j,

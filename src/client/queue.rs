@@ -17,6 +17,12 @@ pub struct QueuedJob {
     pub nodes: usize,
     /// Output nodes to run.
     pub outputs: Vec<String>,
+    /// 1-based place in the whole server queue, when the server says (Comfy API v2 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u64>,
+    /// When it was submitted, ISO 8601, when the server says (Comfy API v2 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
 }
 
 /// Running and pending jobs.
@@ -59,6 +65,8 @@ fn item(v: &Value) -> Option<QueuedJob> {
             .map(|m| m.len())
             .unwrap_or(0),
         outputs,
+        queue_position: None,
+        created_at: None,
     })
 }
 
@@ -93,6 +101,9 @@ pub enum Cancelled {
     Unknown,
     /// Left alone, and why (Cloud can only interrupt all running jobs at once).
     LeftRunning(String),
+    /// The server accepted the cancel but had not stopped the job when last asked, and what
+    /// it said (a Comfy API v2 server answers `canceling` and may never stop it).
+    Canceling(String),
 }
 
 impl Cancelled {

@@ -1,10 +1,13 @@
 //! `comfyctl logs`: why did prompt X fail (or is it still running), the last jobs, and the
-//! server's own log.
+//! server's own log. Over the Comfy API v2 a job's story comes from `GET /jobs/{id}` (its
+//! `error`) and the list from `GET /jobs`; the API has no server log.
 
 use crate::Context;
 use crate::cli::LogsArgs;
+use crate::client::api::Api;
 use crate::client::events::{ServerMessage, log_entries};
 use crate::client::history::HistoryEntry;
+use crate::client::v2::jobs;
 use crate::client::{Server, ws};
 use crate::error::{ExitStatus, Failure};
 use crate::report::logs::{JobList, JobLog, JobRow, ServerLogLine};
@@ -15,6 +18,9 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> anyhow::Result<ExitStatus> {
     let settings = ctx.settings(None, None)?;
     let server = ctx.server(&settings)?;
     crate::signals::block_on(async {
+        if server.api().await == Api::V2 {
+            return v2(ctx, &server, args).await;
+        }
         if args.server {
             return server_log(ctx, &server, args).await;
         }
@@ -33,17 +39,49 @@ async fn one(
     as_json: bool,
 ) -> anyhow::Result<ExitStatus> {
     let f = crate::client::lookup::find(server, id).await?;
-    let log = JobLog::new(id, &f);
+    print_job(ctx, &JobLog::new(id, &f), as_json)
+}
+
+fn print_job(ctx: &Context, log: &JobLog, as_json: bool) -> anyhow::Result<ExitStatus> {
     if as_json {
-        ctx.printer.report(&log, false)?;
+        ctx.printer.report(log, false)?;
     } else {
-        crate::render::logs::job(&ctx.printer, &log)?;
+        crate::render::logs::job(&ctx.printer, log)?;
     }
-    Ok(match f.status {
+    Ok(match log.status.as_str() {
         "success" | "running" | "pending" => ExitStatus::Success,
         "unknown" => ExitStatus::Usage,
         _ => ExitStatus::JobFailed,
     })
+}
+
+fn print_list(ctx: &Context, rows: Vec<JobRow>, as_json: bool) -> anyhow::Result<ExitStatus> {
+    if as_json {
+        ctx.printer.report(&JobList { jobs: rows }, false)?;
+    } else {
+        crate::render::logs::jobs(&ctx.printer, &rows)?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `logs` on a Comfy API v2 server: one job from `GET /jobs/{id}`, the newest from
+/// `GET /jobs` (which lists only the jobs sent through this server).
+async fn v2(ctx: &Context, server: &Server, args: &LogsArgs) -> anyhow::Result<ExitStatus> {
+    if args.server {
+        return Err(Failure::usage(
+            "the Comfy API v2 has no server log (comfy-api-proxy and Comfy Cloud expose none): use comfyctl logs JOB_ID, or --api native against the ComfyUI behind a proxy",
+        )
+        .into());
+    }
+    let Some(id) = &args.prompt_id else {
+        let jobs = jobs::recent(server, args.limit).await?;
+        return print_list(ctx, jobs.iter().map(JobRow::from_v2).collect(), args.json);
+    };
+    let log = match jobs::find(server, id).await? {
+        Some((job, wf)) => JobLog::from_v2(&job, wf.as_ref()),
+        None => JobLog::unknown(id),
+    };
+    print_job(ctx, &log, args.json)
 }
 
 /// The newest `limit` jobs, newest first.
@@ -73,12 +111,7 @@ async fn list(
             .map(|(id, e)| JobRow::from_history(id, &HistoryEntry { raw: e.clone() }))
             .collect()
     };
-    if as_json {
-        ctx.printer.report(&JobList { jobs: rows }, false)?;
-    } else {
-        crate::render::logs::jobs(&ctx.printer, &rows)?;
-    }
-    Ok(ExitStatus::Success)
+    print_list(ctx, rows, as_json)
 }
 
 /// `--server`: the server's own log; `--follow` prints new lines until Ctrl-C.

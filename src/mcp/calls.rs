@@ -354,11 +354,7 @@ impl ComfyMcp {
         let mut last = None;
         for i in order {
             let server = &self.s.pool.slots()[i].server;
-            let f = if self.is_v2(i).await {
-                crate::client::job::v2::find(server, prompt_id).await?
-            } else {
-                crate::client::lookup::find(server, prompt_id).await?
-            };
+            let f = crate::client::lookup::find(server, prompt_id).await?;
             if f.status != "unknown" {
                 return Ok((i, f));
             }
@@ -368,10 +364,18 @@ impl ComfyMcp {
     }
 
     async fn status_tool(&self, a: PromptArgs) -> anyhow::Result<CallToolResult> {
-        let (_, f) = self
-            .server_of(a.prompt_id.trim(), a.server.as_deref())
-            .await?;
-        let log = JobLog::new(a.prompt_id.trim(), &f);
+        let id = a.prompt_id.trim();
+        let (i, f) = self.server_of(id, a.server.as_deref()).await?;
+        // A v2 job's failure is in the job itself (node, class, message), which `Found` has
+        // no room for: its story comes from the job, as `comfyctl logs ID` tells it.
+        let v2 = match self.is_v2(i).await {
+            true => crate::client::v2::jobs::find(&self.s.pool.slots()[i].server, id).await?,
+            false => None,
+        };
+        let log = match &v2 {
+            Some((job, wf)) => JobLog::from_v2(job, wf.as_ref()),
+            None => JobLog::new(id, &f),
+        };
         let mut text = format!("prompt {}: {}", log.prompt_id, log.status);
         if let Some(e) = &log.error {
             text.push_str(&format!(
@@ -389,11 +393,12 @@ impl ComfyMcp {
 
     async fn queue_tool(&self, a: ServerArgs) -> anyhow::Result<CallToolResult> {
         let i = self.server_index(a.server.as_deref())?;
-        if self.is_v2(i).await {
-            return Ok(self.not_over_v2(i, "queue listing"));
-        }
         let server = &self.s.pool.slots()[i].server;
-        let q = crate::client::queue::fetch(server).await?;
+        // Over v2 the list holds only the jobs sent through that server (`GET /jobs`).
+        let q = match self.is_v2(i).await {
+            true => crate::client::v2::jobs::queue(server).await?.0,
+            false => crate::client::queue::fetch(server).await?,
+        };
         let r = QueueReport {
             server: server.display_url(),
             running: q.running,
@@ -418,15 +423,16 @@ impl ComfyMcp {
                 (None, None) => 0,
             };
             let server = &self.s.pool.slots()[i].server;
-            let r = if self.is_v2(i).await {
-                crate::client::job::v2::cancel(server, id).await
+            let v2 = self.is_v2(i).await;
+            let r = if v2 {
+                crate::client::v2::jobs::cancel(server, id, false).await
             } else {
                 crate::client::queue::cancel(server, id).await
             };
             all &= r.as_ref().is_ok_and(|c| c.stopped());
             rows.push(CancelResult {
                 prompt_id: id.to_string(),
-                result: CancelOutcome::of(&r),
+                result: CancelOutcome::of(&r, v2),
             });
         }
         let text = rows

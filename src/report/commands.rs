@@ -112,6 +112,13 @@ pub enum MonitorLine {
     FeatureFlags {},
     /// A message type comfyctl does not read.
     Other {},
+    /// A job is waiting in the queue (Comfy API v2: seen in `GET /jobs`).
+    JobQueued {
+        /// Prompt id.
+        prompt_id: String,
+        /// 1-based place in the whole server queue, when the server says.
+        queue_position: Option<u64>,
+    },
     /// A job (of any client) is running.
     JobRunning {
         /// Prompt id.
@@ -121,7 +128,7 @@ pub enum MonitorLine {
     JobFinished {
         /// Prompt id.
         prompt_id: String,
-        /// `success`, `error` or `interrupted`.
+        /// `success`, `error` or `interrupted`; over the Comfy API v2 also `lost` (expired).
         status: String,
     },
 }
@@ -311,9 +318,11 @@ impl Shape for QueueReport {
 /// What happened to one job `cancel` was given.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CancelOutcome {
-    /// `interrupted`, `deleted`, `already_finished`, `unknown`, `left_running` or `error`.
+    /// `interrupted`, `deleted`, `already_finished`, `unknown`, `left_running`, `canceling`
+    /// (Comfy API v2: the server accepted the cancel but the job had not stopped) or `error`.
     pub outcome: String,
-    /// The finished job's status, why it was left running, or the error.
+    /// The finished job's status, why it was left running or is still canceling, the error, or
+    /// for a job removed from a v2 server's queue the state it then reports (`expired`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -341,14 +350,18 @@ impl Shape for CancelReport {
 }
 
 impl CancelOutcome {
-    /// What cancelling one job did, as reported.
+    /// What cancelling one job did, as reported; `v2` when it was a Comfy API v2 server's
+    /// (whose word for a dequeued job, `expired`, goes in `detail`).
     pub fn of(
         r: &Result<crate::client::queue::Cancelled, crate::client::ClientError>,
+        v2: bool,
     ) -> CancelOutcome {
         use crate::client::queue::Cancelled;
         let (outcome, detail) = match r {
             Ok(Cancelled::Interrupted) => ("interrupted", None),
+            Ok(Cancelled::Deleted) if v2 => ("deleted", Some("expired".to_string())),
             Ok(Cancelled::Deleted) => ("deleted", None),
+            Ok(Cancelled::Canceling(why)) => ("canceling", Some(why.clone())),
             Ok(Cancelled::AlreadyFinished(s)) => ("already_finished", Some(s.clone())),
             Ok(Cancelled::Unknown) => ("unknown", None),
             Ok(Cancelled::LeftRunning(why)) => ("left_running", Some(why.clone())),

@@ -4,6 +4,7 @@
 use super::Shape;
 use crate::client::history::{HistoryEntry, Outcome};
 use crate::client::lookup::Found;
+use crate::client::v2;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -140,6 +141,66 @@ impl JobLog {
     }
 }
 
+impl JobLog {
+    /// A job the server does not know (its story is that it has none).
+    pub fn unknown(id: &str) -> JobLog {
+        JobLog {
+            prompt_id: id.to_string(),
+            status: "unknown".into(),
+            timeline: Vec::new(),
+            error: None,
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The story of a Comfy API v2 job: its state in comfyctl's words, the failure from the
+    /// job's `error` with the node's class, title and inputs from its workflow, and its
+    /// outputs. The API keeps no status messages, so the timeline is empty.
+    pub fn from_v2(job: &v2::Job, workflow: Option<&v2::JobWorkflow>) -> JobLog {
+        let node = |n: &str| workflow.and_then(|w| w.workflow.get(n));
+        JobLog {
+            prompt_id: job.id.clone(),
+            status: v2::jobs::status_word(job.status).to_string(),
+            timeline: Vec::new(),
+            error: job.error.as_ref().map(|e| {
+                let n = node(e.node_id.as_deref().unwrap_or(""));
+                let s = |k: &str| {
+                    n.and_then(|n| n.pointer(k))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
+                JobFailure {
+                    node_id: e.node_id.clone(),
+                    class_type: e.class_type.clone().or_else(|| s("/class_type")),
+                    title: s("/_meta/title"),
+                    // The API says only where and what (`code` is the kind, not an exception).
+                    exception_type: None,
+                    exception_message: Some(e.message.clone()),
+                    traceback: e
+                        .traceback
+                        .as_deref()
+                        .map(|t| t.lines().map(|l| format!("{l}\n")).collect())
+                        .unwrap_or_default(),
+                    inputs: n.and_then(|n| n.get("inputs")).cloned(),
+                }
+            }),
+            outputs: job
+                .outputs
+                .iter()
+                .map(|o| {
+                    let (subfolder, filename) = v2::download::output_path(o);
+                    LogOutput {
+                        node_id: o.node_id.clone(),
+                        filename,
+                        subfolder,
+                        file_type: "output".into(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One recent job.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JobRow {
@@ -180,6 +241,21 @@ impl JobRow {
             finished,
             execution_ms: entry.execution_ms(),
             outputs: Some(files.len() as u64),
+        }
+    }
+
+    /// A row from a Comfy API v2 job list (comfy-api-proxy records no end time: `finished` is
+    /// then null rather than a guess).
+    pub fn from_v2(j: &v2::Job) -> JobRow {
+        JobRow {
+            prompt_id: j.id.clone(),
+            status: v2::jobs::status_word(j.status).to_string(),
+            finished: j
+                .completed_at
+                .as_deref()
+                .and_then(crate::timefmt::parse_rfc3339),
+            execution_ms: None,
+            outputs: Some(j.outputs.len() as u64),
         }
     }
 

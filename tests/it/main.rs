@@ -24,6 +24,7 @@ mod setup;
 mod show;
 mod tls;
 mod v2_client;
+mod v2_commands;
 mod v2_fake;
 mod v2_run;
 mod watch;

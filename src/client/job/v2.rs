@@ -181,69 +181,6 @@ pub async fn cancel_on_server(server: &Server, id: &str) -> String {
     }
 }
 
-/// Looks a job up on a v2 server, in the words [`crate::client::lookup::find`] uses for the
-/// others: its state and the prompt it ran. There is no history entry: a finished job's
-/// outputs come from following it ([`Start::Attach`]).
-pub async fn find(server: &Server, id: &str) -> Result<crate::client::lookup::Found, ClientError> {
-    let client = V2Client::new(server.clone());
-    let job = match client.job(id).await {
-        Ok(j) => j,
-        Err(V2Error::Api(a)) if a.code == v2::ErrorCode::NotFound => {
-            return Ok(crate::client::lookup::Found {
-                status: "unknown",
-                entry: None,
-                prompt: None,
-            });
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let status = match job.status {
-        V2Status::Queued => "pending",
-        V2Status::Succeeded => "success",
-        V2Status::Failed => "error",
-        V2Status::Canceled => "interrupted",
-        // Also the proxy's word for a job between ComfyUI's history and queue (docs/v2.md);
-        // following it settles which.
-        V2Status::Expired => "lost",
-        V2Status::Running | V2Status::Canceling | V2Status::Unknown => "running",
-    };
-    // The graph is a convenience (node titles in progress); a job without one still follows.
-    let prompt = client
-        .workflow(id)
-        .await
-        .ok()
-        .map(|w| serde_json::Value::Object(w.workflow));
-    Ok(crate::client::lookup::Found {
-        status,
-        entry: None,
-        prompt,
-    })
-}
-
-/// Stops one job on a v2 server, in the words [`crate::client::queue::cancel`] uses: the
-/// answer is what the server saw at once (a proxy that ignores cancels leaves it running).
-pub async fn cancel(
-    server: &Server,
-    id: &str,
-) -> Result<crate::client::queue::Cancelled, ClientError> {
-    use crate::client::queue::Cancelled;
-    match V2Client::new(server.clone()).cancel(id).await {
-        Ok(j) => Ok(match j.status {
-            V2Status::Canceling | V2Status::Canceled => Cancelled::Interrupted,
-            V2Status::Expired => Cancelled::Deleted,
-            V2Status::Succeeded | V2Status::Failed => {
-                Cancelled::AlreadyFinished(j.status.as_str().to_string())
-            }
-            s => Cancelled::LeftRunning(format!(
-                "the server answered the cancel with {} and did not stop it",
-                s.as_str()
-            )),
-        }),
-        Err(V2Error::Api(a)) if a.code == v2::ErrorCode::NotFound => Ok(Cancelled::Unknown),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Where the follower stands.
 struct Follower<'a> {
     client: &'a V2Client,

@@ -56,6 +56,8 @@ pub enum ErrorCode {
     AlreadyCompleted,
     /// 409: an asset still referenced cannot be deleted.
     AssetInUse,
+    /// 501: this server does not implement the call (Comfy Cloud may not list jobs).
+    NotImplemented,
     /// Anything else: the code as sent, or `http_<status>` when there was none.
     Other(String),
 }
@@ -86,6 +88,7 @@ impl ErrorCode {
             "upstream_error" => ErrorCode::UpstreamError,
             "already_completed" => ErrorCode::AlreadyCompleted,
             "asset_in_use" => ErrorCode::AssetInUse,
+            "not_implemented" => ErrorCode::NotImplemented,
             other => ErrorCode::Other(other.to_string()),
         }
     }
@@ -100,6 +103,7 @@ impl ErrorCode {
             404 => ErrorCode::NotFound,
             413 => ErrorCode::PayloadTooLarge,
             429 => ErrorCode::QueueFull,
+            501 => ErrorCode::NotImplemented,
             s => ErrorCode::Other(format!("http_{s}")),
         }
     }
@@ -130,6 +134,7 @@ impl ErrorCode {
             ErrorCode::UpstreamError => "upstream_error",
             ErrorCode::AlreadyCompleted => "already_completed",
             ErrorCode::AssetInUse => "asset_in_use",
+            ErrorCode::NotImplemented => "not_implemented",
             ErrorCode::Other(_) => "api_error",
         }
     }
@@ -226,7 +231,11 @@ impl ApiError {
                 | ErrorCode::TooManyStreams
                 | ErrorCode::DeploymentNotReady
                 | ErrorCode::UpstreamUnreachable
-        ) || (self.status >= 500 && self.code != ErrorCode::UpstreamError)
+        ) || (self.status >= 500
+            && !matches!(
+                self.code,
+                ErrorCode::UpstreamError | ErrorCode::NotImplemented
+            ))
             || (self.code == ErrorCode::UpstreamError && self.status == 500)
     }
 
@@ -269,7 +278,11 @@ impl ApiError {
             ErrorCode::InvalidWorkflow | ErrorCode::WorkflowFormatUi | ErrorCode::MissingAsset => {
                 ExitStatus::Rejected
             }
-            ErrorCode::InvalidRequest | ErrorCode::PayloadTooLarge => ExitStatus::Usage,
+            // What the server cannot do is not worth retrying: like asking Comfy Cloud for its
+            // server log.
+            ErrorCode::InvalidRequest | ErrorCode::PayloadTooLarge | ErrorCode::NotImplemented => {
+                ExitStatus::Usage
+            }
             _ => ExitStatus::Connection,
         }
     }
@@ -332,6 +345,9 @@ impl ApiError {
             }
             ErrorCode::UpstreamError => {
                 "ComfyUI answered the proxy with an error; comfyctl retried. Check ComfyUI's log".into()
+            }
+            ErrorCode::NotImplemented => {
+                "this server does not implement that part of the Comfy API v2 (Comfy Cloud may not list jobs): `comfyctl watch --prompt-id ID` and `comfyctl logs ID` need only the job's id".into()
             }
             ErrorCode::AlreadyCompleted | ErrorCode::AssetInUse | ErrorCode::Other(_) => {
                 return None;
@@ -498,6 +514,10 @@ mod tests {
         assert_eq!(e.retry_after, Some(Duration::from_secs(7)));
         assert!(e.is_transient());
         assert!(e.hint().unwrap().contains("7 s"));
+        let e = ApiError::from_parts("GET", "/api/v2/jobs", 501, None, b"");
+        assert_eq!(e.code, ErrorCode::NotImplemented);
+        assert_eq!(e.exit_status(), ExitStatus::Usage);
+        assert!(!e.is_transient(), "asking again cannot help");
         let e = ApiError::from_parts("POST", "/x", 402, None, b"");
         assert_eq!(e.code, ErrorCode::InsufficientCredits);
         assert!(e.hint().unwrap().contains("credits"));
@@ -518,6 +538,7 @@ mod tests {
             ("forbidden", ErrorCode::Forbidden),
             ("already_completed", ErrorCode::AlreadyCompleted),
             ("asset_in_use", ErrorCode::AssetInUse),
+            ("not_implemented", ErrorCode::NotImplemented),
         ] {
             assert_eq!(ErrorCode::parse(c), code);
         }

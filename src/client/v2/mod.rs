@@ -10,6 +10,7 @@
 pub mod assets;
 pub mod download;
 pub mod error;
+pub mod jobs;
 pub mod types;
 
 pub use error::{ApiError, ErrorCode, V2Error};

@@ -3,10 +3,12 @@
 //! socket (`--events`).
 
 mod events;
+mod jobs;
 mod live;
 
 use crate::Context;
 use crate::cli::WatchArgs;
+use crate::client::api::Api;
 use crate::client::job::{Attach, Feed, Job, JobOptions, OutputMode, Start};
 use crate::client::ws;
 use crate::client::{ClientError, Server};
@@ -49,6 +51,11 @@ pub fn run(ctx: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
         }
         match &args.prompt_id {
             Some(id) => one(ctx, args, &server, id, &options, &outputs, &intr, viewer).await,
+            // A v2 server has no server-wide socket: its job list is polled instead (and it
+            // sends no previews there to show).
+            None if server.api().await == Api::V2 => {
+                jobs::run(ctx, args, &server, &options, &intr).await
+            }
             None => live::run(ctx, args, &server, &options, &intr, viewer).await,
         }
     })?
@@ -68,10 +75,17 @@ async fn one(
     viewer: Option<&Viewer>,
 ) -> anyhow::Result<ExitStatus> {
     let printer = &ctx.printer;
+    let v2 = server.api().await == Api::V2;
     let found = crate::client::lookup::find(server, id).await?;
     if found.status == "unknown" {
+        let where_ = if v2 {
+            "GET /api/v2/jobs/{id} answers 404"
+        } else {
+            "queued, running or in history"
+        };
         return Err(Failure::usage(format!(
-            "the server has no prompt {id} (queued, running or in history)"
+            "the server has no prompt {id} ({})",
+            where_.replace("{id}", id)
         ))
         .into());
     }
@@ -80,6 +94,8 @@ async fn one(
             "prompt {id} had already finished: {}",
             e.outcome().as_str()
         ));
+    } else if v2 && !matches!(found.status, "running" | "pending") {
+        printer.info(&format!("job {id} had already finished: {}", found.status));
     }
     let wf = Workflow {
         nodes: found
@@ -91,8 +107,10 @@ async fn one(
         editor: None,
         model_hints: Vec::new(),
     };
-    // Local servers send a job's progress only to its submitter's socket.
+    // Local servers send a job's progress only to its submitter's socket; a v2 job has its
+    // own event stream, which the follower opens.
     let conn = match (&found.entry, &args.client_id, server.is_cloud()) {
+        _ if v2 => None,
         (Some(_), _, _) => None,
         (None, Some(cid), _) => Some(ws::connect(server, cid).await?),
         (None, None, true) => Some(ws::connect(server, &uuid::Uuid::new_v4().to_string()).await?),
