@@ -1,7 +1,6 @@
 //! Submission: `POST /prompt` with a client-chosen prompt id, retried only after asking the
 //! server whether the first attempt landed, so a job is never queued twice.
 
-use super::view::{ServerView, check_server};
 use crate::client::report::{JobEvent, Reporter};
 use crate::client::{ClientError, InputError, NodeErrorReport, Rejection, Server};
 use crate::workflow::Workflow;
@@ -176,10 +175,7 @@ async fn submit(
         tokio::time::sleep(server.retry.delay(attempt)).await;
         attempt += 1;
         // Did the failed attempt reach the queue after all? Then never submit twice.
-        if !server.is_cloud()
-            && let Ok(view) = check_server(server, our_id).await
-            && !matches!(view, ServerView::Unknown)
-        {
+        if !server.is_cloud() && super::view::landed(server, our_id).await.unwrap_or(false) {
             return Ok(Submitted {
                 prompt_id: our_id.to_string(),
                 number: None,

@@ -82,6 +82,18 @@ pub async fn check_server(server: &Server, prompt_id: &str) -> Result<ServerView
     })
 }
 
+/// Whether a submission whose answer was lost reached the server: the queue first, then
+/// history. In this order a job that ends between the two lookups is still seen (it is in
+/// history before it leaves the running list); [`check_server`]'s order could miss it, and
+/// the job would be sent again.
+pub async fn landed(server: &Server, prompt_id: &str) -> Result<bool, ClientError> {
+    let q = server.get_json("/queue").await?;
+    if queue_has(&q, "queue_running", prompt_id) || queue_has(&q, "queue_pending", prompt_id) {
+        return Ok(true);
+    }
+    Ok(history_entry(server, prompt_id).await?.is_some())
+}
+
 /// True when `/queue`'s list `key` (`queue_running`/`queue_pending`) holds `prompt_id`.
 /// Items are `[number, prompt_id, …]` locally and on Cloud alike.
 fn queue_has(q: &Value, key: &str, prompt_id: &str) -> bool {
