@@ -64,7 +64,7 @@ start=$(date +%s)
   tests/fixtures/comfy-api-v2/a_invert_output.png
 echo "checks took $(( $(date +%s) - start )) s"
 
-echo "== comfyctl through the real proxy: run, batch (an upload, an execution error, a rejection, a cancel), watch"
+echo "== comfyctl through the real proxy: run, batch (an upload, an execution error, a rejection, a cancel), watch, queue, cancel, logs, health"
 cargo build --release --quiet --bin comfyctl
 ROOT=$PWD
 BIN=$ROOT/target/release/comfyctl
@@ -134,6 +134,23 @@ id=$("$BIN" run "$ROOT/workflows/tiny_sample.json" --url "$PURL" --detach 2>/dev
 "$BIN" watch --prompt-id "$id" --url "$PURL" -o w --download --json >watch.json 2>watch.err || { cat watch.err; fail "watch"; }
 [ "$(json_get watch.json 'd["status"]')" = success ] || fail "watch status"
 echo "ok   watch --prompt-id over v2"
+
+# queue, cancel (a queued and a running job), logs and health, as the proxy answers them.
+a=$("$BIN" run long.json --url "$PURL" --detach 2>/dev/null)
+b=$("$BIN" run long.json --url "$PURL" --detach 2>/dev/null)
+for _ in $(seq 100); do [ "$(live_jobs)" = 2 ] && break; sleep 0.1; done
+"$BIN" queue --url "$PURL" --json >queue.json || fail "queue"
+[ "$(json_get queue.json 'len(d["running"]) + len(d["pending"])')" = 2 ] || fail "queue: $(cat queue.json)"
+[ "$(json_get queue.json 'd["pending"][0]["prompt_id"]')" = "$b" ] || fail "queue: $b is not the pending one"
+"$BIN" cancel "$b" "$a" --url "$PURL" --json >cancel.json || fail "cancel exit $?"
+[ "$(json_get cancel.json '[r["result"]["outcome"] for r in d["results"]]')" = "['deleted', 'interrupted']" ] ||
+  fail "cancel: $(cat cancel.json)"
+rc=0; "$BIN" logs "$a" --url "$PURL" --json >logs.json || rc=$?
+[ "$rc" = 1 ] && [ "$(json_get logs.json 'd["status"]')" = interrupted ] || fail "logs exit $rc: $(cat logs.json)"
+"$BIN" health --url "$PURL" --json >health.json || fail "health"
+[ "$(json_get health.json '[c["status"] for c in d["checks"] if c["name"] == "key"]')" = "['ok']" ] || fail "health: $(cat health.json)"
+! grep -q "$TOKEN" queue.json cancel.json logs.json health.json || fail "the key was printed"
+echo "ok   queue, cancel (queued → deleted, running → interrupted), logs, health over v2"
 cd "$ROOT"
 
 echo "== every recorded scenario replayed against the real proxy in front of the fake ComfyUI"
