@@ -688,12 +688,14 @@ pub enum Check {
         /// The server-shaped rejection, with the flag that set each bad value.
         rejection: crate::client::Rejection,
     },
-    /// Not checked, and the server will check instead: `reason` says why, or is `None` when
-    /// the server cannot be reached (the submission then reports that with its own exit code).
+    /// Not checked, and the server will check instead: `reason` says why.
     Unchecked {
         /// Why.
         reason: Option<String>,
     },
+    /// The server could not be reached, so nothing was sent: a single job stops here at once
+    /// (exit 4) instead of retrying its submission too; a batch waits for its servers.
+    Unreachable(ClientError),
 }
 
 /// The one check before anything is sent: each variant of the prompt (`run`: one; `batch`:
@@ -714,11 +716,14 @@ pub async fn check_before_submit(
         let (report, d) = match validate_with_refresh(server, spec, wf, defs.take()).await {
             Ok(r) => r,
             Err(e) => {
-                let unreachable = e
-                    .downcast_ref::<ClientError>()
-                    .is_some_and(|c| matches!(c, ClientError::Connect { .. }));
-                return Check::Unchecked {
-                    reason: (!unreachable).then(|| format!("{e:#}")),
+                return match e.downcast::<ClientError>() {
+                    Ok(c @ ClientError::Connect { .. }) => Check::Unreachable(c),
+                    Ok(c) => Check::Unchecked {
+                        reason: Some(format!("{:#}", anyhow::Error::from(c))),
+                    },
+                    Err(e) => Check::Unchecked {
+                        reason: Some(format!("{e:#}")),
+                    },
                 };
             }
         };

@@ -350,9 +350,7 @@ pub fn draw(
         } else if p.count > 1 {
             let seeds: Vec<String> = (0..p.count)
                 .map(|r| {
-                    p.job(r)
-                        .seed
-                        .or(p.base_seed)
+                    p.seed_of(&p.job(r))
                         .map(|s| s.to_string())
                         .unwrap_or_else(|| format!("#{r}"))
                 })

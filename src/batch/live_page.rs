@@ -58,14 +58,7 @@ impl LivePage {
                     .into(),
             );
         }
-        if out.is_dir() {
-            return Err(format!(
-                "--report {}: that is a directory; name the page file, e.g. {}",
-                out.display(),
-                out.join(page::REPORT_FILE).display()
-            ));
-        }
-        Ok(())
+        page::check_target(out).map_err(|e| format!("--report: {e}"))
     }
 
     /// Where the page goes.
@@ -135,8 +128,18 @@ mod tests {
         let err = LivePage::new(d.path(), Path::new("-")).unwrap_err();
         assert!(err.contains("comfyctl report DIR -o -"), "{err}");
         let err = LivePage::new(d.path(), d.path()).unwrap_err();
-        assert!(err.contains("that is a directory"), "{err}");
+        assert!(err.contains("is a directory"), "{err}");
         assert!(LivePage::new(d.path(), &d.path().join("r.html")).is_ok());
+        // A file that is not a page is never replaced; a page is.
+        std::fs::write(d.path().join("wf.json"), "{}").unwrap();
+        let err = LivePage::new(d.path(), &d.path().join("wf.json")).unwrap_err();
+        assert!(err.contains("is not a report page"), "{err}");
+        std::fs::write(
+            d.path().join("old.html"),
+            "<!doctype html>\n<meta name=\"generator\" content=\"comfyctl 0.2.0\">",
+        )
+        .unwrap();
+        assert!(LivePage::new(d.path(), &d.path().join("old.html")).is_ok());
     }
 
     #[test]

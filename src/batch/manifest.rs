@@ -135,12 +135,13 @@ pub fn read_previous(dir: &Path, total: usize) -> std::io::Result<Previous> {
         if v.get("status").and_then(Value::as_str) == Some("success") {
             prev.succeeded[i] = true;
         }
-        let ended = v.get("prompt_id").and_then(Value::as_str);
+        // A v2 server chooses its job ids: the line carries the one sent as `sent_id`.
+        let ended = |k: &str| v.get(k).and_then(Value::as_str);
         if prev.succeeded[i]
-            || prev
-                .in_flight
-                .get(&i)
-                .is_some_and(|f| Some(f.prompt_id.as_str()) == ended)
+            || prev.in_flight.get(&i).is_some_and(|f| {
+                Some(f.prompt_id.as_str()) == ended("prompt_id")
+                    || Some(f.prompt_id.as_str()) == ended("sent_id")
+            })
         {
             prev.in_flight.remove(&i);
         }
@@ -211,6 +212,7 @@ mod tests {
                 json!({"index": 1, "prompt_id": "c", "server": "t"}),
                 json!({"index": 2, "prompt_id": "d", "server": "s"}),
                 json!({"index": 3, "prompt_id": "e", "server": "s"}),
+                json!({"index": 4, "prompt_id": "f", "server": "s"}),
             ],
         );
         write(
@@ -220,10 +222,12 @@ mod tests {
                 json!({"type": "job", "index": 2, "prompt_id": "d", "status": "error"}),
                 // An earlier try of job 3 failed; its newest try was sent and never ended.
                 json!({"type": "job", "index": 3, "prompt_id": "x", "status": "error"}),
+                // A v2 job: the server's id, and the one sent beside it.
+                json!({"type": "job", "index": 4, "prompt_id": "v2-id", "sent_id": "f", "status": "cancelled"}),
             ],
         );
-        let prev = read_previous(dir.path(), 4).unwrap();
-        assert_eq!(prev.succeeded, [true, false, false, false]);
+        let prev = read_previous(dir.path(), 5).unwrap();
+        assert_eq!(prev.succeeded, [true, false, false, false, false]);
         let flying: Vec<(usize, String)> = prev
             .in_flight
             .into_iter()

@@ -35,6 +35,9 @@ pub enum PageError {
     /// No `batch.json`.
     #[error("{0} is not a batch folder: it has no {PLAN_FILE}")]
     NotABatch(PathBuf),
+    /// The folder is not there.
+    #[error("{0}: no such folder")]
+    NoFolder(PathBuf),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -51,6 +54,9 @@ pub enum PageError {
         /// Why.
         reason: String,
     },
+    /// The page would replace a file that is not a page ([`check_target`]).
+    #[error("{0}")]
+    Refused(String),
     /// The page could not be written.
     #[error("cannot write the report {path}: {source}")]
     Write {
@@ -80,6 +86,41 @@ pub struct PageStats {
     pub bytes: usize,
 }
 
+/// What every page carries in its head: how [`check_target`] knows a file is a page it may
+/// replace.
+const GENERATOR_MARK: &str = "<meta name=\"generator\" content=\"comfyctl";
+
+/// Refuses a page path that would lose something: a directory, or an existing file that is
+/// not a page comfyctl wrote (a workflow, the batch's manifest, anything else). A page written
+/// before is replaced: that is what writing the report again means.
+pub fn check_target(out: &Path) -> Result<(), String> {
+    if out.is_dir() {
+        return Err(format!(
+            "{} is a directory; name the page file, e.g. {}",
+            out.display(),
+            out.join(REPORT_FILE).display()
+        ));
+    }
+    let mut head = Vec::with_capacity(2048);
+    match std::fs::File::open(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read {}: {e}", out.display())),
+        Ok(f) => {
+            use std::io::Read;
+            f.take(2048)
+                .read_to_end(&mut head)
+                .map_err(|e| format!("cannot read {}: {e}", out.display()))?;
+        }
+    }
+    if String::from_utf8_lossy(&head).contains(GENERATOR_MARK) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} exists and is not a report page comfyctl wrote; it is left alone: name another file, or remove it first",
+        out.display()
+    ))
+}
+
 /// Writes the page for the batch in `dir` to `out` (atomically: a reader never sees half a
 /// page), with links relative to `out`'s folder. What `comfyctl report DIR` and
 /// `batch --report FILE` call.
@@ -88,6 +129,9 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PageStats, PageError> {
         path: out.to_path_buf(),
         source,
     };
+    check_target(out).map_err(PageError::Refused)?;
+    // Before any folder for the page is made: a mistyped DIR leaves nothing behind.
+    check_batch_dir(dir)?;
     let page_dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -185,6 +229,17 @@ impl Job {
     }
 }
 
+/// Refuses a folder that is not there, or has no plan.
+fn check_batch_dir(dir: &Path) -> Result<(), PageError> {
+    if !dir.is_dir() {
+        return Err(PageError::NoFolder(dir.to_path_buf()));
+    }
+    if !dir.join(PLAN_FILE).exists() {
+        return Err(PageError::NotABatch(dir.to_path_buf()));
+    }
+    Ok(())
+}
+
 /// Reads the batch folder and renders the page; `base` is how the page links to the folder
 /// (see [`link_base`]).
 pub fn render(dir: &Path, base: &str) -> Result<(String, PageStats), PageError> {
@@ -192,6 +247,7 @@ pub fn render(dir: &Path, base: &str) -> Result<(String, PageStats), PageError> 
     let text = match std::fs::read_to_string(&plan_path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            check_batch_dir(dir)?;
             return Err(PageError::NotABatch(dir.to_path_buf()));
         }
         Err(source) => {
@@ -287,11 +343,12 @@ pub fn render(dir: &Path, base: &str) -> Result<(String, PageStats), PageError> 
                     );
                 }
             }
+            let seed = plan.seed_of(&spec);
             Job {
                 index: i,
                 dims: d,
                 planned: spec.params,
-                seed: spec.seed.or(plan.base_seed),
+                seed,
                 line: lines.remove(&i),
             }
         })

@@ -685,14 +685,35 @@ impl Plan {
         f
     }
 
+    /// The seed job `spec` runs with: the seed mode's, else a swept or params-file `seed`
+    /// (`seed` before `seed@N`), else the workflow's own.
+    pub fn seed_of(&self, spec: &JobSpec) -> Option<u64> {
+        let swept = |exact: bool| {
+            spec.params
+                .iter()
+                .rev()
+                .find(|(k, _)| {
+                    if exact {
+                        k == "seed"
+                    } else {
+                        k.starts_with("seed@")
+                    }
+                })
+                .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        };
+        spec.seed
+            .or_else(|| swept(true))
+            .or_else(|| swept(false))
+            .or(self.base_seed)
+    }
+
     /// A job's folder name.
     pub fn job_name(&self, name: &NameTemplate, spec: &JobSpec) -> String {
         name.render(&|f| match f {
             "index" => Some(spec.index.to_string()),
             "rep" => Some(spec.rep.to_string()),
             "seed" => Some(
-                spec.seed
-                    .or(self.base_seed)
+                self.seed_of(spec)
                     .map(|s| s.to_string())
                     .unwrap_or_default(),
             ),
@@ -839,6 +860,14 @@ mod tests {
 
         let swept = plan(&["seed=1,2"], 2, false);
         assert_eq!(swept.job(0).seed, None);
+        // The seed a swept job runs with, for its name and its manifest line.
+        let seeds: Vec<_> = (0..4).map(|i| swept.seed_of(&swept.job(i))).collect();
+        assert_eq!(seeds, [Some(1), Some(1), Some(2), Some(2)]);
+        let name = NameTemplate {
+            template: "job_{seed}_{rep}".into(),
+        };
+        assert_eq!(swept.job_name(&name, &swept.job(2)), "job_2_0");
+        swept.check_unique_names(&name).unwrap();
     }
 
     #[test]

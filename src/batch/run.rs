@@ -64,6 +64,10 @@ struct Finished {
     outcome: JobOutcome,
     /// How the job came to this task.
     kind: TaskKind,
+    /// The id recorded in `batch.sent.jsonl` before sending, when it is not the prompt id
+    /// (a v2 server chooses its own job ids): the manifest line carries both, so a resume
+    /// knows the job ended.
+    sent_id: Option<String>,
 }
 
 /// Whether a task ran a job or looked after one an earlier run left on a server.
@@ -191,12 +195,17 @@ pub async fn run(
         return Ok(r.end(Duration::ZERO, status));
     }
     let started = Instant::now();
-    let ui = Ui::new(printer, opts.bars, r.sched.queued(), r.counts.skipped);
+    let ui = Ui::new(
+        printer,
+        opts.bars,
+        r.sched.queued() + r.adoption.todo.len(),
+        r.counts.skipped,
+    );
     r.main_loop(&ui, intr, on_job).await?;
     ui.clear();
     if r.adoption.adopted + r.adoption.rerun > 0 {
         printer.info(&format!(
-            "resumed: {} job(s) a killed run left on the servers were adopted (their outputs saved there), {} were gone and ran again",
+            "resumed: adopted {} job(s) an earlier run left on the servers (followed to their end, outputs saved in the batch folder); {} were gone or stopped and ran again",
             r.adoption.adopted, r.adoption.rerun
         ));
     }
@@ -241,7 +250,8 @@ impl Runner<'_> {
             return Err(first_error.expect("all down").into());
         }
         let total = self.file.plan.len();
-        if self.sched.queued() == 0 {
+        let adopting = self.adoption.todo.len();
+        if self.sched.queued() == 0 && adopting == 0 {
             self.printer.info(&format!(
                 "all {total} jobs of {} are done already",
                 self.dir.display()
@@ -272,7 +282,7 @@ impl Runner<'_> {
         };
         self.manifest = Some(Manifest::open(self.dir).map_err(io(MANIFEST_FILE))?);
         self.sent = Some(Manifest::open_sent(self.dir).map_err(io(manifest::SENT_FILE))?);
-        let pending = self.sched.queued();
+        let pending = self.sched.queued() + adopting;
         if pending > 0 {
             let servers_txt = (0..self.servers.len())
                 .filter(|&i| !self.sched.slots[i].is_down())
@@ -325,7 +335,7 @@ impl Runner<'_> {
             Check::Unchecked { reason: Some(r) } => p.warn(&format!(
                 "prompts not checked before sending, the server checks them on arrival: {r}"
             )),
-            Check::Unchecked { reason: None } => {}
+            Check::Unchecked { reason: None } | Check::Unreachable(_) => {}
             Check::Rejected { label, rejection } => {
                 eprint!(
                     "{}",
@@ -477,7 +487,7 @@ impl Runner<'_> {
         let mut reporter = ui.job_line(&name, &s.label);
         let cancel = cancel.clone();
         let options = self.opts.job.clone();
-        let seed = spec.seed.or(plan.base_seed);
+        let seed = plan.seed_of(&spec);
         // The prompt id is recorded before the job is sent, so a resume after a kill can find
         // it on the server (Comfy Cloud's v1 chooses its own ids: nothing to record there; a v2
         // server's job carries it in its Idempotency-Key and label).
@@ -520,6 +530,7 @@ impl Runner<'_> {
                 seed,
                 outcome,
                 kind: TaskKind::Ran,
+                sent_id: pid,
             }
         }))
     }
@@ -549,7 +560,8 @@ impl Runner<'_> {
         let mut reporter = ui.job_line(&name, &s.label);
         let cancel = cancel.clone();
         let options = self.opts.job.clone();
-        let seed = spec.seed.or(plan.base_seed);
+        let seed = plan.seed_of(&spec);
+        let sent_id = Some(pid.clone());
         async move {
             use crate::client::job::view::{ServerView, check_server, confirm_unknown};
             // A v2 job is found by the label it was sent with; its id is the server's.
@@ -610,6 +622,7 @@ impl Runner<'_> {
                 } else {
                     TaskKind::Adopted
                 },
+                sent_id,
             }
         }
     }
@@ -622,8 +635,13 @@ impl Runner<'_> {
         jobs_cancel: &CancellationToken,
         on_job: &mut dyn FnMut(&BatchJob, &JobOutcome) -> std::io::Result<()>,
     ) -> anyhow::Result<()> {
+        // A job an earlier run left that was stopped on the server (by that run's Ctrl-C, or
+        // by someone) is not done: it runs again, unless this run is stopping too.
+        let stopped_there = fin.kind == TaskKind::Adopted
+            && !self.sched.stopping()
+            && matches!(fin.outcome.outcome_word(), "cancelled" | "interrupted");
         let ended = match &fin.outcome.job {
-            _ if fin.kind == TaskKind::NotThere => Ended::NeverRan,
+            _ if fin.kind == TaskKind::NotThere || stopped_there => Ended::NeverRan,
             Err(ClientError::Connect { .. }) => Ended::Unreachable,
             Ok(j) if j.status == JobStatus::Lost => Ended::Lost,
             _ => Ended::Final,
@@ -631,6 +649,7 @@ impl Runner<'_> {
         match fin.kind {
             TaskKind::Adopted if ended == Ended::Final => self.adoption.adopted += 1,
             TaskKind::NotThere => self.adoption.rerun += 1,
+            TaskKind::Adopted if stopped_there => self.adoption.rerun += 1,
             _ => {}
         }
         let was_up = !self.sched.slots[fin.slot].is_down();
@@ -699,6 +718,9 @@ impl Runner<'_> {
     /// Remembers why a job goes back in the queue, for its final line.
     fn note_retry(&mut self, fin: &Finished, ended: Ended, _tries: u32) -> anyhow::Result<()> {
         let reason = match (&fin.outcome.job, ended) {
+            (_, Ended::NeverRan) if fin.kind == TaskKind::Adopted => {
+                "an earlier run sent it, and it was stopped on the server before it ended".into()
+            }
             (_, Ended::NeverRan) => {
                 "a killed run sent it, and the server has no trace of it".into()
             }
@@ -761,6 +783,10 @@ impl Runner<'_> {
             seed: fin.seed,
             rep: self.file.plan.job(fin.index).rep,
             prompt_id: job.map(|j| j.prompt_id.clone()),
+            sent_id: fin
+                .sent_id
+                .clone()
+                .filter(|s| job.is_none_or(|j| j.prompt_id != *s)),
             server: self.servers[fin.slot].label.clone(),
             status: o.outcome_word().into(),
             outputs: OutputRecord::all(o, Some(self.dir)),
@@ -789,9 +815,10 @@ impl Runner<'_> {
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
                 .collect::<Map<String, Value>>(),
-            seed: spec.seed,
+            seed: self.file.plan.seed_of(&spec),
             rep: spec.rep,
             prompt_id: None,
+            sent_id: None,
             server: server.into(),
             status: "failed".into(),
             outputs: Vec::new(),

@@ -91,11 +91,15 @@ pub async fn fetch(
     refresh: bool,
 ) -> Result<Defs, ClientError> {
     // The version keys the cache; a server without /system_stats (a proxy) is not cached.
-    let version = server.get_json("/system_stats").await.ok().and_then(|v| {
-        v.pointer("/system/comfyui_version")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
+    let version = match server.get_json("/system_stats").await {
+        // Not there at all (its retries are spent): /object_info would only retry again.
+        Err(e @ ClientError::Connect { .. }) => return Err(e),
+        r => r.ok().and_then(|v| {
+            v.pointer("/system/comfyui_version")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }),
+    };
     let cache = match (cache_dir, &version) {
         (Some(d), Some(v)) => Some(cache_path(d, server, v)),
         _ => None,

@@ -11,6 +11,7 @@ use std::io::Write;
 pub fn run(ctx: &Context, args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let usage = |e: PageError| -> anyhow::Error {
         match e {
+            PageError::Refused(_) | PageError::NoFolder(_) => Failure::usage(e.to_string()).into(),
             PageError::NotABatch(_) | PageError::BadPlan { .. } => Failure::usage(e.to_string())
                 .with_hint(
                     "a batch folder is the one `comfyctl batch -o DIR` made; it holds batch.json",

@@ -107,6 +107,18 @@ async fn before_submit(
             "prompt not checked before sending, the server checks it on arrival: {r}"
         )),
         Check::Unchecked { reason: None } => {}
+        // Nothing was sent: stop now. `--json` still gets its result object.
+        Check::Unreachable(e) if args.format.machine() => {
+            printer.error(&e.to_string(), &[], e.hint().as_deref());
+            let outcome = crate::client::JobOutcome {
+                job: Err(e),
+                outputs: Default::default(),
+            };
+            let r = RunResult::new(&server.display_url(), &outcome, &prepared.applied);
+            printer.report(&r, args.format.jsonl)?;
+            return Ok(Some(outcome.exit_status(args.allow_partial)));
+        }
+        Check::Unreachable(e) => return Err(e.into()),
         Check::Rejected { rejection, .. } => {
             eprint!(
                 "{}",

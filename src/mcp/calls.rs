@@ -123,8 +123,16 @@ impl ComfyMcp {
     /// Reads a workflow argument: a file inside the allowed directories, or inline JSON.
     pub(super) fn document(&self, arg: &WorkflowArg) -> anyhow::Result<Document> {
         Ok(match arg {
+            // An agent that sent the workflow as a JSON string rather than an object.
+            WorkflowArg::Path(p) if p.trim_start().starts_with('{') => {
+                workflow::parse_document(p, "<inline workflow>")?
+            }
             WorkflowArg::Path(p) => {
-                let path = self.s.allowed.file(p, &[Area::Workflows, Area::Inputs])?;
+                let path = self
+                    .s
+                    .allowed
+                    .file(p, &[Area::Workflows, Area::Inputs])
+                    .map_err(|r| crate::error::Failure::usage(r.0))?;
                 workflow::load_document(&path)?
             }
             WorkflowArg::Inline(m) => {
@@ -312,7 +320,11 @@ impl ComfyMcp {
         };
         match &a.output {
             Some(name) => {
-                let path = self.s.allowed.new_file(name, Area::Outputs)?;
+                let path = self
+                    .s
+                    .allowed
+                    .new_file(name, Area::Outputs)
+                    .map_err(|r| crate::error::Failure::usage(r.0))?;
                 if path.exists() {
                     return Ok(failure(format!(
                         "{name} exists in the output dir; nothing was written (give another name)"
@@ -465,31 +477,16 @@ impl ComfyMcp {
             ),
             t,
         )];
-        if self.is_v2(i).await {
-            // The v2 API has no system stats, queue, definitions or models to check.
-            let t = Instant::now();
-            let (state, msg) = match slot.server.answers().await {
-                Ok(()) => (
-                    State::Ok,
-                    format!(
-                        "/api/v2/health answered in {} ms (Comfy API v2)",
-                        t.elapsed().as_millis()
-                    ),
-                ),
-                Err(e) => (State::Fail, self.scrub(&e.to_string())),
-            };
-            checks.push(Check::done("reachable", state, msg, t));
-        } else {
-            let token = self.s.stop.child_token();
-            crate::health::server_checks(
-                &slot.server,
-                &mut checks,
-                false,
-                &self.s.opts.save.output_dir,
-                &token,
-            )
-            .await;
-        }
+        // The same checklist as `comfyctl health` (over v2: health, the key, the queue).
+        let token = self.s.stop.child_token();
+        crate::health::server_checks(
+            &slot.server,
+            &mut checks,
+            false,
+            &self.s.opts.save.output_dir,
+            &token,
+        )
+        .await;
         let healthy = !checks.iter().any(|c| c.status == State::Fail);
         let text = checks
             .iter()

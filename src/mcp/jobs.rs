@@ -105,6 +105,17 @@ impl ComfyMcp {
         if let Some(m) = s.guard.denied(&prepared.wf) {
             return refused(m);
         }
+        // A server that does not answer is that, not a question of spending.
+        if let Err(e) = &defs
+            && e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<crate::client::ClientError>(),
+                    Some(crate::client::ClientError::Connect { .. })
+                )
+            })
+        {
+            return Ok(super::calls::failure_of(e).into());
+        }
         let spending = Guard::spending(
             &prepared.wf,
             defs.as_ref().map(|d| &d.defs).map_err(|e| format!("{e:#}")),
@@ -200,6 +211,7 @@ impl ComfyMcp {
         .await;
         match check {
             Check::Clean { warnings } => warnings.iter().for_each(|w| printer.warn(w)),
+            Check::Unreachable(e) => return Err(e.into()),
             Check::Unchecked { reason } => {
                 if let Some(r) = reason {
                     printer.warn(&format!(

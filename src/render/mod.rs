@@ -199,6 +199,15 @@ pub fn outcome(printer: &Printer, o: &JobOutcome, allow_partial: bool) {
                 job.prompt_id
             )),
         ),
+        // comfyctl stopped waiting; the server did not stop the job.
+        JobStatus::Timeout => printer.error(
+            job.message.as_deref().unwrap_or("timed out"),
+            &[],
+            Some(&format!(
+                "the job may still be queued or running on the server: comfyctl watch --prompt-id {id} follows it, comfyctl cancel {id} stops it",
+                id = job.prompt_id
+            )),
+        ),
         _ => printer.error(
             job.message.as_deref().unwrap_or(job.status.as_str()),
             &[],

@@ -306,6 +306,10 @@ pub struct BatchJob {
     pub rep: usize,
     /// The prompt id, once a server took it.
     pub prompt_id: Option<String>,
+    /// The id `batch.sent.jsonl` recorded before sending, when the server chose another
+    /// (a v2 server's job id): how a resume matches the two files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_id: Option<String>,
     /// The server it ran on.
     pub server: String,
     /// `success`, `partial`, `failed`, `rejected`, `cancelled`, `error`, `interrupted`,

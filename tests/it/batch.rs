@@ -762,3 +762,35 @@ fn a_profile_with_several_urls_is_a_farm_for_batch_and_one_server_for_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("only batch takes several --profile or --url"));
 }
+
+/// A swept seed is the job's seed everywhere: the prompt, the manifest line, the folder name.
+#[test]
+fn a_swept_seed_names_the_jobs_and_is_their_manifest_seed() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let out = comfyctl(dir.path())
+        .args(["batch", wf.to_str().unwrap(), "--sweep", "seed=5,6"])
+        .args(["--name", "job_{seed}", "-o", "b", "--url", &srv.url()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut lines = manifest(&dir.path().join("b"));
+    lines.sort_by_key(|l| l["index"].as_u64());
+    let got: Vec<(Value, Value)> = lines
+        .iter()
+        .map(|l| (l["seed"].clone(), l["name"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [(json!(5), json!("job_5")), (json!(6), json!("job_6"))],
+        "{lines:?}"
+    );
+    let mut sent: Vec<Value> = srv
+        .history_ids()
+        .iter()
+        .map(|id| srv.history_entry(id).unwrap()["prompt"][2]["3"]["inputs"]["seed"].clone())
+        .collect();
+    sent.sort_by_key(|v| v.as_u64());
+    assert_eq!(sent, [json!(5), json!(6)]);
+}

@@ -398,6 +398,22 @@ async fn paths_outside_the_allowed_dirs_are_refused_and_bad_calls_are_protocol_e
         let t = text_of(&r);
         assert!(t.contains("outside") || t.contains(".."), "{wf}: {t}");
     }
+    // A refusal is the agent's mistake, not a bug in comfyctl.
+    let r = s
+        .client
+        .call_tool(call("workflow_params", json!({"workflow": "/etc/passwd"})))
+        .await
+        .unwrap();
+    assert!(!text_of(&r).contains("bug"), "{}", text_of(&r));
+    // The workflow sent as a JSON string is the workflow, not a path.
+    let as_string = sample_workflow().to_string();
+    let r = s
+        .client
+        .call_tool(call("workflow_params", json!({"workflow": as_string})))
+        .await
+        .unwrap();
+    assert_ne!(r.is_error, Some(true), "{}", text_of(&r));
+    assert!(text_of(&r).contains("seed"), "{}", text_of(&r));
     let r = s
         .client
         .call_tool(call(
@@ -685,6 +701,15 @@ async fn over_the_v2_api_jobs_run_and_what_needs_comfyui_routes_says_so() {
     let r = s.client.call_tool(call("health", json!({}))).await.unwrap();
     assert_ne!(r.is_error, Some(true), "{}", text_of(&r));
     assert!(!leaks(&r));
+    // The same checklist as `comfyctl health`: over v2 that includes the key.
+    let h = r.structured_content.clone().unwrap();
+    let key = h["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "key")
+        .unwrap_or_else(|| panic!("no key check: {h:#}"));
+    assert_eq!(key["status"], "ok", "{h:#}");
     let log = std::fs::read_to_string(home.join("mcp-stderr.log")).unwrap();
     assert!(!log.contains(TOKEN), "the key is in the log");
     let _ = s.client.cancel().await;

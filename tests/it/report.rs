@@ -103,3 +103,83 @@ fn a_folder_that_is_not_a_batch_is_a_usage_error_with_a_hint() {
     );
     assert!(!dir.path().join("photos/report.html").exists());
 }
+
+/// A page never replaces a file it did not write: not the workflow, not the manifest, not
+/// anything else; a page it wrote is replaced. `batch --report` refuses before any job.
+#[test]
+fn a_report_refuses_to_overwrite_a_file_that_is_not_a_report_page() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let wf_before = std::fs::read(&wf).unwrap();
+    let out = comfyctl(dir.path())
+        .args(["batch", wf.to_str().unwrap(), "--count", "2", "-o", "b"])
+        .args(["--url", &srv.url()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest = std::fs::read(dir.path().join("b/batch.jsonl")).unwrap();
+
+    for target in ["wf.json", "b/batch.jsonl", "b/batch.json"] {
+        let out = comfyctl(dir.path())
+            .args(["report", "b", "-o", target])
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{target}: {err}");
+        assert!(
+            err.contains("exists and is not a report page comfyctl wrote"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&wf).unwrap(),
+        wf_before,
+        "the workflow is untouched"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("b/batch.jsonl")).unwrap(),
+        manifest
+    );
+
+    // A page it wrote is written again.
+    for _ in 0..2 {
+        let out = comfyctl(dir.path())
+            .args(["report", "b", "-o", "page.html"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    // A directory, and a folder that is not there, say so.
+    let out = comfyctl(dir.path())
+        .args(["report", "b", "-o", "b"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = comfyctl(dir.path())
+        .args(["report", "nowhere"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("nowhere: no such folder"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // batch --report onto the workflow: refused before anything is sent.
+    let posts = srv.prompt_posts();
+    let out = comfyctl(dir.path())
+        .args(["batch", wf.to_str().unwrap(), "--report", "wf.json"])
+        .args(["-o", "c", "--url", &srv.url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(srv.prompt_posts(), posts, "nothing was sent");
+    assert_eq!(std::fs::read(&wf).unwrap(), wf_before);
+}

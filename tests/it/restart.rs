@@ -311,3 +311,55 @@ fn resume_with_the_batchs_own_arguments_repeated_works_and_other_ones_are_explai
         "nothing ran for the refused resume"
     );
 }
+
+/// A kill between a job's end and its manifest line: every job is on the server's history,
+/// none in the manifest. The resume adopts them all (it used to say "all done already" and
+/// then wait forever for servers it had not set up).
+#[test]
+fn a_resume_whose_every_job_is_only_in_the_sent_journal_adopts_them_and_ends() {
+    let srv = FakeServer::start(FakeOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let b = dir.path().join("b");
+    let out = comfyctl(dir.path())
+        .args(["batch", wf.to_str().unwrap(), "--count", "2", "-o", "b"])
+        .args(["--url", &srv.url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::write(b.join("batch.jsonl"), "").unwrap();
+    let mut child = comfyctl_std(dir.path())
+        .args(["batch", "--resume", "b", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > until {
+            child.kill().unwrap();
+            panic!("the resume hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{e}");
+    assert!(!e.contains("done already"), "{e}");
+    assert!(e.contains("adopted 2 job(s)"), "{e}");
+    let lines = manifest(&b);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().all(|l| l["status"] == "success"), "{lines:?}");
+    assert_eq!(srv.queued_log().len(), 2, "nothing ran twice");
+    let summary: Value = serde_json::from_slice(&out.stdout)
+        .ok()
+        .or_else(|| {
+            text(&out.stdout)
+                .lines()
+                .last()
+                .and_then(|l| serde_json::from_str(l).ok())
+        })
+        .unwrap();
+    assert_eq!(summary["done"], 2, "{summary}");
+    assert_eq!(summary["not_run"], 0, "{summary}");
+}

@@ -582,7 +582,8 @@ fn a_report_that_cannot_be_a_page_file_is_refused_before_anything_is_sent() {
     std::fs::create_dir(dir.path().join("pages")).unwrap();
     for (bad, says) in [
         ("-", "comfyctl report DIR -o -"),
-        ("pages", "that is a directory"),
+        ("pages", "is a directory"),
+        ("wf.json", "is not a report page comfyctl wrote"),
     ] {
         let out = comfyctl(dir.path())
             .args([

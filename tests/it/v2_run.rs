@@ -403,3 +403,78 @@ fn choices_are_checked_before_anything_is_sent() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Ctrl-C in a v2 batch, then `--resume`: the job Ctrl-C stopped runs again (its manifest line
+/// carries the id sent beside the server's, so the resume knows it ended), the finished one
+/// does not, and the resume succeeds.
+#[test]
+fn a_v2_batch_stopped_with_ctrl_c_resumes_by_running_the_stopped_job_again() {
+    let srv = fake_with(150, Duration::from_secs(60), Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let child = comfyctl_std(dir.path())
+        .env("COMFY_API_KEY", TOKEN)
+        .args([
+            "batch",
+            wf.to_str().unwrap(),
+            "--count",
+            "2",
+            "--steps",
+            "10",
+        ])
+        .args(["-j", "1", "-o", "b", "--url", &srv.v2_url()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("a job on the server", Duration::from_secs(30), || {
+        !srv.queued_ids().is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let read = || -> Vec<Value> {
+        std::fs::read_to_string(dir.path().join("b/batch.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    let first = read();
+    let stopped: Vec<&Value> = first
+        .iter()
+        .filter(|l| l["status"] == "cancelled")
+        .collect();
+    assert_eq!(stopped.len(), 1, "{first:?}");
+    assert!(
+        stopped[0]["sent_id"].is_string() && stopped[0]["sent_id"] != stopped[0]["prompt_id"],
+        "{first:?}"
+    );
+    let submits = srv.v2().submits();
+
+    let o = v2cmd(dir.path())
+        .args(["batch", "--resume", "b", "--url", &srv.v2_url()])
+        .output()
+        .unwrap();
+    let e = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{e}");
+    assert!(
+        !e.contains("adopted"),
+        "a job that ended is not adopted: {e}"
+    );
+    let all = read();
+    for i in 0..2u64 {
+        let last = all.iter().rfind(|l| l["index"] == i).unwrap();
+        assert_eq!(last["status"], "success", "job {i}: {all:?}");
+    }
+    assert_eq!(
+        srv.v2().submits(),
+        submits + 2 - first.iter().filter(|l| l["status"] == "success").count(),
+        "only what did not succeed ran again"
+    );
+}

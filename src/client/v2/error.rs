@@ -310,6 +310,14 @@ impl ApiError {
             ErrorCode::HashMismatch => {
                 "the file changed while it was uploaded: run again once it is no longer being written".into()
             }
+            // A v2 server always takes submissions and answers its health: a 404 there is a
+            // server that does not speak v2 at all (plain ComfyUI).
+            ErrorCode::NotFound
+                if (self.method == "POST" && self.path.ends_with("/api/v2/jobs"))
+                    || self.path.ends_with("/api/v2/health") =>
+            {
+                "this server does not speak the Comfy API v2 (plain ComfyUI?): use --api auto or native, or put comfy-api-proxy in front of it".into()
+            }
             ErrorCode::NotFound | ErrorCode::BlobNotFound => {
                 "no such job or asset on this server (ids are per server, and a proxy without --state-dir forgets them on restart)".into()
             }
