@@ -58,6 +58,19 @@ pub struct Context {
 }
 
 impl Context {
+    /// What a follow-up command needs to reach `server` the way this one did (` --profile P`
+    /// or ` --url URL`, credentials redacted; empty for the default or an environment
+    /// variable, which the next command reads too): for hints such as "comfyctl cancel ID…".
+    pub fn server_flag(&self, server: &client::Server) -> String {
+        if let Some(p) = self.global.profile.first() {
+            format!(" --profile {p}")
+        } else if !self.global.url.is_empty() {
+            format!(" --url {}", server.display_url())
+        } else {
+            String::new()
+        }
+    }
+
     /// A context for a command with these flags.
     pub fn new(printer: Printer, global: cli::GlobalArgs) -> Self {
         Context {

@@ -37,6 +37,11 @@ pub fn decide_color(
     }
 }
 
+/// `TERM=dumb`: no escapes, no cursor movement.
+fn dumb_term() -> bool {
+    std::env::var("TERM").is_ok_and(|t| t == "dumb")
+}
+
 /// How loud to be on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -75,12 +80,24 @@ impl Printer {
         let force = std::env::var("FORCE_COLOR")
             .ok()
             .or_else(|| std::env::var("CLICOLOR_FORCE").ok());
-        let color = decide_color(choice, no_color.as_deref(), force.as_deref(), stderr_tty);
+        // `TERM=dumb` (Emacs' shell, some CI consoles): a terminal that cannot take escapes.
+        let color = decide_color(
+            choice,
+            no_color.as_deref(),
+            force.as_deref(),
+            stderr_tty && !dumb_term(),
+        );
         Printer {
             verbosity,
             color,
             stderr_tty,
         }
+    }
+
+    /// Whether stderr can take live progress (bars redrawn in place): a terminal that is not
+    /// `TERM=dumb`. Otherwise progress is milestone lines, as in a pipe.
+    pub fn live(&self) -> bool {
+        self.stderr_tty && !dumb_term()
     }
 
     fn paint(&self, style: &str, text: &str) -> String {

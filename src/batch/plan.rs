@@ -402,8 +402,8 @@ fn parse_jsonl(text: &str, path: &str) -> Result<Table, PlanError> {
             line: n + 1,
             reason,
         };
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| err(format!("{e} (column {})", e.column())))?;
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| err(format!("{e} (column {})", e.column().max(1))))?;
         let obj = v
             .as_object()
             .ok_or_else(|| err("expected a JSON object per line".into()))?

@@ -183,7 +183,7 @@ impl PlanFile {
                 "{}:{}:{}: {e}",
                 path.display(),
                 e.line(),
-                e.column()
+                e.column().max(1)
             ))
         })?;
         if f.schema_version != SCHEMA_VERSION {

@@ -231,11 +231,12 @@ impl Runner<'_> {
     /// file. `Some(status)` ends the batch before it starts.
     async fn start(&mut self, resumed: bool) -> anyhow::Result<Option<crate::error::ExitStatus>> {
         let mut first_error: Option<ClientError> = None;
+        let mut down = Vec::new();
         for (i, s) in self.servers.iter().enumerate() {
             match s.server.answers().await {
                 Ok(()) => {}
                 Err(e @ ClientError::Connect { .. }) => {
-                    self.printer.warn(&format!(
+                    down.push(format!(
                         "{}: {e}; trying it again every {}s",
                         s.label,
                         PROBE_EVERY.as_secs()
@@ -247,8 +248,10 @@ impl Runner<'_> {
             }
         }
         if self.sched.slots.iter().all(Slot::is_down) {
+            // Nothing was sent: no server to wait for.
             return Err(first_error.expect("all down").into());
         }
+        down.iter().for_each(|w| self.printer.warn(w));
         let total = self.file.plan.len();
         let adopting = self.adoption.todo.len();
         if self.sched.queued() == 0 && adopting == 0 {
@@ -660,6 +663,18 @@ impl Runner<'_> {
         let attempt = match decision {
             Decision::Requeue => {
                 self.note_retry(&fin, ended, tries)?;
+                if matches!(ended, Ended::Lost | Ended::Unreachable) {
+                    let why = self.retries[&fin.index]
+                        .last()
+                        .map(|r| r.reason.clone())
+                        .unwrap_or_default();
+                    ui.suspend(|| {
+                        self.printer.warn(&format!(
+                            "job {} ({}) goes again: {why}",
+                            fin.index, fin.name
+                        ))
+                    });
+                }
                 if was_up && self.sched.slots[fin.slot].is_down() {
                     let label = self.servers[fin.slot].label.clone();
                     ui.suspend(|| {

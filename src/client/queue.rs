@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueuedJob {
     /// The queue number (the server's ordering key; pending lists are not sorted by it).
+    #[serde(serialize_with = "crate::client::queue::whole_number")]
     pub number: f64,
     /// Prompt id.
     pub prompt_id: String,
@@ -175,5 +176,42 @@ mod tests {
             (j.prompt_id.as_str(), j.client_id, j.outputs),
             ("b", None, vec!["1".to_string()])
         );
+    }
+}
+
+/// Writes a queue number the way ComfyUI does: `6`, not `6.0`. The server keeps it as a float
+/// (a client may send one to jump the queue), so it is read as one; a whole one is written
+/// whole.
+pub fn whole_number<S: serde::Serializer>(n: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        s.serialize_i64(*n as i64)
+    } else {
+        s.serialize_f64(*n)
+    }
+}
+
+/// [`whole_number`] for an optional one.
+pub fn whole_number_opt<S: serde::Serializer>(n: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => whole_number(n, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    #[derive(serde::Serialize)]
+    struct N {
+        #[serde(serialize_with = "super::whole_number")]
+        a: f64,
+        #[serde(serialize_with = "super::whole_number_opt")]
+        b: Option<f64>,
+    }
+
+    #[test]
+    fn whole_queue_numbers_are_written_whole() {
+        let j = |a, b| serde_json::to_string(&N { a, b }).unwrap();
+        assert_eq!(j(6.0, Some(-1.0)), r#"{"a":6,"b":-1}"#);
+        assert_eq!(j(2.5, None), r#"{"a":2.5,"b":null}"#);
     }
 }

@@ -23,6 +23,7 @@ pub enum JobEvent {
         /// Prompt id.
         prompt_id: String,
         /// Queue number.
+        #[serde(serialize_with = "crate::client::queue::whole_number_opt")]
         number: Option<f64>,
         /// Nodes in the prompt.
         nodes: usize,

@@ -184,12 +184,14 @@ async fn detach(
         printer.data_line(&d.prompt_id)?;
         printer.info(&match &d.client_id {
             Some(c) => format!(
-                "submitted prompt {0} as client {c}; follow it with comfyctl watch --prompt-id {0} --client-id {c}",
-                d.prompt_id
+                "submitted prompt {0} as client {c}; follow it with comfyctl watch --prompt-id {0} --client-id {c}{1}",
+                d.prompt_id,
+                ctx.server_flag(server)
             ),
             None => format!(
-                "submitted job {0}; follow it with comfyctl watch --prompt-id {0}",
-                d.prompt_id
+                "submitted job {0}; follow it with comfyctl watch --prompt-id {0}{1}",
+                d.prompt_id,
+                ctx.server_flag(server)
             ),
         });
     }
@@ -243,7 +245,12 @@ async fn follow(
         print_paths(printer, &outcome)?;
         show::outputs(printer, viewer, &outcome);
     }
-    crate::render::outcome(printer, &outcome, args.allow_partial);
+    crate::render::outcome(
+        printer,
+        &outcome,
+        args.allow_partial,
+        &ctx.server_flag(job.server),
+    );
     Ok(outcome.exit_status(args.allow_partial))
 }
 

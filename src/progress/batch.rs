@@ -32,7 +32,7 @@ pub struct Ui {
 impl Ui {
     /// Bars only on a terminal at normal verbosity; `pending` jobs to run, `skipped` done before.
     pub fn new(printer: &Printer, allow_bars: bool, pending: usize, skipped: usize) -> Ui {
-        let bars = (allow_bars && printer.stderr_tty && printer.verbosity == Verbosity::Normal)
+        let bars = (allow_bars && printer.live() && printer.verbosity == Verbosity::Normal)
             .then(|| {
                 let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
                 let overall = multi.add(ProgressBar::new(pending as u64));

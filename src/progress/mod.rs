@@ -39,7 +39,7 @@ struct Bars {
 impl HumanReporter {
     /// Bars only on a terminal, and not under `-q`, `-v` or `--no-progress`.
     pub fn new(printer: Printer, allow_bars: bool) -> Self {
-        let bars = (allow_bars && printer.stderr_tty && printer.verbosity == Verbosity::Normal).then(|| {
+        let bars = (allow_bars && printer.live() && printer.verbosity == Verbosity::Normal).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let nodes = multi.add(ProgressBar::new(0));
             nodes.set_style(
@@ -484,7 +484,7 @@ impl crate::deps::fix::DownloadProgress for DownloadBar {
 }
 
 fn make_download_bar(p: &Printer, name: &str) -> Option<ProgressBar> {
-    (p.stderr_tty && p.verbosity == Verbosity::Normal).then(|| {
+    (p.live() && p.verbosity == Verbosity::Normal).then(|| {
         let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template(

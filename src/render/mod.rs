@@ -150,7 +150,8 @@ pub fn execution_hint(exception_type: &str) -> Option<&'static str> {
 
 /// Says how a job ended, on stderr: the server's error with a hint, a timeout or loss, dropped
 /// outputs, outputs that could not be saved. Success says nothing here (the reporter did).
-pub fn outcome(printer: &Printer, o: &JobOutcome, allow_partial: bool) {
+/// `again` is what a follow-up command needs to reach the same server (`Context::server_flag`).
+pub fn outcome(printer: &Printer, o: &JobOutcome, allow_partial: bool, again: &str) {
     let job = match &o.job {
         Ok(j) => j,
         Err(_) => return,
@@ -204,7 +205,7 @@ pub fn outcome(printer: &Printer, o: &JobOutcome, allow_partial: bool) {
             job.message.as_deref().unwrap_or("timed out"),
             &[],
             Some(&format!(
-                "the job may still be queued or running on the server: comfyctl watch --prompt-id {id} follows it, comfyctl cancel {id} stops it",
+                "the job may still be queued or running on the server: comfyctl watch --prompt-id {id}{again} follows it, comfyctl cancel {id}{again} stops it",
                 id = job.prompt_id
             )),
         ),

@@ -280,6 +280,7 @@ pub struct Submitted {
     /// on a v2 server.
     pub client_id: Option<String>,
     /// Queue number.
+    #[serde(serialize_with = "crate::client::queue::whole_number_opt")]
     pub number: Option<f64>,
     /// Outputs the server dropped at validation.
     pub dropped_outputs: Vec<NodeErrorReport>,

@@ -122,7 +122,7 @@ pub fn parse_str(text: &str, source_name: &str) -> Result<Workflow, WorkflowErro
     let value: Value = serde_json::from_str(text).map_err(|e| WorkflowError::Json {
         source_name: source_name.to_string(),
         line: e.line(),
-        column: e.column(),
+        column: e.column().max(1),
         message: strip_position(&e.to_string()),
     })?;
     let not = |reason: &str| WorkflowError::NotAWorkflow {

@@ -160,6 +160,10 @@ fn a_batch_requeues_a_job_lost_to_a_restart_once_and_records_why() {
     let dir = tempfile::tempdir().unwrap();
     let (code, e) = batch(dir.path(), &srv, "20");
     assert_eq!(code, Some(0), "{e}");
+    assert!(
+        e.contains("goes again: the server forgot it"),
+        "said on screen: {e}"
+    );
     let lines = manifest(&dir.path().join("b"));
     assert_eq!(lines.len(), 3, "one line per job: {lines:?}");
     assert!(lines.iter().all(|l| l["status"] == "success"), "{lines:?}");

@@ -798,6 +798,13 @@ fn timeout_exit_5_says_what_was_last_seen() {
         "{}",
         text(&out.stderr)
     );
+    // The job goes on on the server; the hint says how to reach it from the next command.
+    let id = srv.queued_ids().pop().expect("still on the server");
+    assert!(
+        text(&out.stderr).contains(&format!("comfyctl cancel {id} --url {}", srv.url())),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[cfg(unix)]

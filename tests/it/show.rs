@@ -823,3 +823,33 @@ fn sixel_is_drawn_where_the_terminal_says_it_can() {
     assert!(out.status.success(), "{}", out.screen());
     assert!(sixel(&out.screen()).is_none(), "{:?}", out.screen());
 }
+
+/// `TERM=dumb` on a terminal: no escape sequences, and the milestone lines a pipe gets
+/// (bars would need cursor movement the terminal does not have).
+#[test]
+fn a_dumb_terminal_gets_plain_milestone_lines() {
+    let srv = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(5),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let mut cmd = comfyctl_std(dir.path());
+    cmd.env("TERM", "dumb").env_remove("NO_COLOR").args([
+        "run",
+        wf.to_str().unwrap(),
+        "--url",
+        &srv.url(),
+        "-o",
+        "out",
+    ]);
+    let out = pty::run(cmd, 80, 24);
+    let screen = out.screen();
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        !screen.contains('\x1b'),
+        "escapes on a dumb terminal: {screen:?}"
+    );
+    assert!(screen.contains("submitted prompt"), "{screen}");
+    assert!(screen.contains("success in"), "{screen}");
+}

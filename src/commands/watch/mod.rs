@@ -157,7 +157,7 @@ async fn one(
         super::run::print_paths(printer, &outcome)?;
         show::outputs(printer, viewer, &outcome);
     }
-    crate::render::outcome(printer, &outcome, true);
+    crate::render::outcome(printer, &outcome, true, &ctx.server_flag(server));
     Ok(outcome.exit_status(true))
 }
 
