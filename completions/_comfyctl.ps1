@@ -590,6 +590,7 @@ Register-ArgumentCompleter -Native -CommandName 'comfyctl' -ScriptBlock {
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Where outputs are saved [default: the profile''s output dir]')
             [CompletionResult]::new('--max-jobs', '--max-jobs', [CompletionResultType]::ParameterName, 'The most jobs this session may submit')
             [CompletionResult]::new('--deny-nodes', '--deny-nodes', [CompletionResultType]::ParameterName, 'Node types no workflow may use, comma-separated (a trailing * matches a prefix)')
+            [CompletionResult]::new('--object-info', '--object-info', [CompletionResultType]::ParameterName, 'Node definitions (a saved /object_info) for servers that serve none — the Comfy API v2: they check workflows, convert editor ones and rule out paid API nodes there')
             [CompletionResult]::new('--thumbnail-px', '--thumbnail-px', [CompletionResultType]::ParameterName, 'Longest side of the thumbnails returned as image content, in pixels')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Give up on a job when the server sends nothing about it for this many seconds')

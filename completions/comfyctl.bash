@@ -1110,7 +1110,7 @@ _comfyctl() {
             return 0
             ;;
         comfyctl__subcmd__mcp)
-            opts="-o -q -v -h -V --workflows --inputs --output-dir --allow-spending --max-jobs --deny-nodes --allow-install --thumbnail-px --timeout --idle-timeout --reconnect-timeout --profile --url --quiet --verbose --color --insecure --api --help --version"
+            opts="-o -q -v -h -V --workflows --inputs --output-dir --allow-spending --max-jobs --deny-nodes --object-info --allow-install --thumbnail-px --timeout --idle-timeout --reconnect-timeout --profile --url --quiet --verbose --color --insecure --api --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1137,6 +1137,10 @@ _comfyctl() {
                     return 0
                     ;;
                 --deny-nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --object-info)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

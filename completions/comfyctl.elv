@@ -560,6 +560,7 @@ set edit:completion:arg-completer[comfyctl] = {|@words|
             cand --output-dir 'Where outputs are saved [default: the profile''s output dir]'
             cand --max-jobs 'The most jobs this session may submit'
             cand --deny-nodes 'Node types no workflow may use, comma-separated (a trailing * matches a prefix)'
+            cand --object-info 'Node definitions (a saved /object_info) for servers that serve none — the Comfy API v2: they check workflows, convert editor ones and rule out paid API nodes there'
             cand --thumbnail-px 'Longest side of the thumbnails returned as image content, in pixels'
             cand --timeout 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]'
             cand --idle-timeout 'Give up on a job when the server sends nothing about it for this many seconds'

@@ -517,6 +517,7 @@ complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l inputs -d 'Inp
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -s o -l output-dir -d 'Where outputs are saved [default: the profile\'s output dir]' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l max-jobs -d 'The most jobs this session may submit' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l deny-nodes -d 'Node types no workflow may use, comma-separated (a trailing * matches a prefix)' -r
+complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l object-info -d 'Node definitions (a saved /object_info) for servers that serve none — the Comfy API v2: they check workflows, convert editor ones and rule out paid API nodes there' -r -F
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l thumbnail-px -d 'Longest side of the thumbnails returned as image content, in pixels' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l timeout -d 'Give up on a job after this many seconds in total [env: COMFYCTL_TIMEOUT]' -r
 complete -c comfyctl -n "__fish_comfyctl_using_subcommand mcp" -l idle-timeout -d 'Give up on a job when the server sends nothing about it for this many seconds' -r

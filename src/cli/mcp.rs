@@ -47,6 +47,10 @@ pub struct McpArgs {
         help_heading = "Safety"
     )]
     pub deny_nodes: Vec<String>,
+    /// Node definitions (a saved /object_info) for servers that serve none — the Comfy API v2:
+    /// they check workflows, convert editor ones and rule out paid API nodes there
+    #[arg(long, value_name = "FILE")]
+    pub object_info: Option<PathBuf>,
     /// Let the deps tool install missing node packs and download models (its `fix` argument)
     #[arg(long, help_heading = "Safety")]
     pub allow_install: bool,

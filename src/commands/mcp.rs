@@ -25,6 +25,10 @@ pub fn run(ctx: &Context, args: &McpArgs) -> anyhow::Result<ExitStatus> {
             return Err(Failure::usage(format!("{flag} {}: not a directory", d.display())).into());
         }
     }
+    if let Some(f) = &args.object_info {
+        // Read once now, so a wrong file is said before a client connects, not at each call.
+        crate::client::object_info::from_file(f)?;
+    }
     let opts = McpOptions {
         save: SaveOptions {
             output_dir: first.output_dir.clone(),
@@ -39,6 +43,7 @@ pub fn run(ctx: &Context, args: &McpArgs) -> anyhow::Result<ExitStatus> {
         max_jobs: args.max_jobs,
         deny_nodes: args.deny_nodes.clone(),
         allow_install: args.allow_install,
+        object_info: args.object_info.clone(),
         thumbnail_px: args.thumbnail_px,
         rescan: rescan_interval(),
         printer: ctx.printer.clone(),

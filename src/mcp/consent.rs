@@ -47,7 +47,7 @@ fn call_key(request: &CallToolRequestParams) -> String {
 
 fn refusal(spending: &Spending, why: &str) -> String {
     format!(
-        "refused: this job costs money — {}. {why} Nothing was sent. The user can allow it by starting comfyctl mcp with --allow-spending, or answer the confirmation in a client that can ask (MCP elicitation).",
+        "refused: this job may cost money — {}. {why} Nothing was sent. The user can allow it by starting comfyctl mcp with --allow-spending, or answer the confirmation in a client that can ask (MCP elicitation).",
         spending.describe()
     )
 }

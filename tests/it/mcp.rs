@@ -596,6 +596,32 @@ async fn over_the_v2_api_jobs_run_and_what_needs_comfyui_routes_says_so() {
     assert_eq!(srv.v2().submits(), 0);
     let _ = s.client.cancel().await;
 
+    // With the definitions of the ComfyUI behind it, paid nodes are ruled out and workflows
+    // are checked: no consent needed, and validate works.
+    let defs = reqwest::get(format!("{}/object_info", srv.url()))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    std::fs::write(home.join("oi.json"), &defs).unwrap();
+    let mut args = base.to_vec();
+    args.extend(["--object-info", "oi.json"]);
+    let s = start(home, &args, &env, Client::default()).await;
+    let r = s.client.call_tool(run.clone()).await.unwrap();
+    assert_ne!(r.is_error, Some(true), "{}", text_of(&r));
+    assert_eq!(srv.v2().submits(), 1);
+    let r = s
+        .client
+        .call_tool(call(
+            "validate_workflow",
+            json!({"workflow": "sample.json"}),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(r.is_error, Some(true), "{}", text_of(&r));
+    let _ = s.client.cancel().await;
+
     let mut args = base.to_vec();
     args.push("--allow-spending");
     let s = start(home, &args, &env, Client::default()).await;
@@ -605,7 +631,7 @@ async fn over_the_v2_api_jobs_run_and_what_needs_comfyui_routes_says_so() {
     assert_eq!(v["type"], "result");
     assert_eq!(v["status"], "success", "{v:#}");
     assert!(r.content.iter().any(|c| c.as_image().is_some()));
-    assert_eq!(srv.v2().submits(), 1);
+    assert_eq!(srv.v2().submits(), 2);
     assert!(!leaks(&r));
 
     // Detached, then found by id.
@@ -689,7 +715,13 @@ async fn over_the_v2_api_jobs_run_and_what_needs_comfyui_routes_says_so() {
         assert_eq!(r.is_error, Some(true), "{tool}: {}", text_of(&r));
         let t = text_of(&r);
         assert!(t.contains("Comfy API v2"), "{tool}: {t}");
-        assert!(!t.contains("--object-info"), "{tool}: {t}");
+        if tool != "list_models" {
+            // The way out is this command's flag, not the command line's `run --object-info`.
+            assert!(
+                t.contains("comfyctl mcp with --object-info FILE"),
+                "{tool}: {t}"
+            );
+        }
         assert!(!leaks(&r), "{tool} leaked the key");
     }
     // The queue is the v2 job list (nothing left running here).
