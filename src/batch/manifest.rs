@@ -15,6 +15,27 @@ pub const MANIFEST_FILE: &str = "batch.jsonl";
 pub const PLAN_FILE: &str = "batch.json";
 /// The journal of jobs sent (prompt ids recorded before sending).
 pub const SENT_FILE: &str = "batch.sent.jsonl";
+/// Held (an advisory lock) by the one process running the batch.
+pub const LOCK_FILE: &str = "batch.lock";
+
+/// Takes the batch folder for this process: `Ok(None)` when another process holds it (two
+/// `--resume`s of one folder would each run the jobs left). The lock goes with the process,
+/// also on `kill -9`. A file system without locks is not refused (`Ok(Some)` unlocked).
+pub fn lock(dir: &Path) -> std::io::Result<Option<File>> {
+    let f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(dir.join(LOCK_FILE))?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            Ok(Some(f))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
 
 /// An open manifest.
 pub struct Manifest {
@@ -195,6 +216,19 @@ mod tests {
         assert_eq!(prev.succeeded, [true, true, false, false]);
         assert_eq!(prev.bad_lines, [3]);
         assert_eq!(prev.done(), 2);
+    }
+
+    #[test]
+    fn one_process_at_a_time_holds_a_batch_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock(dir.path()).unwrap();
+        assert!(first.is_some());
+        assert!(lock(dir.path()).unwrap().is_none(), "held");
+        drop(first);
+        assert!(
+            lock(dir.path()).unwrap().is_some(),
+            "released with its holder"
+        );
     }
 
     #[test]

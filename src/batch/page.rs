@@ -129,9 +129,9 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PageStats, PageError> {
         path: out.to_path_buf(),
         source,
     };
-    check_target(out).map_err(PageError::Refused)?;
     // Before any folder for the page is made: a mistyped DIR leaves nothing behind.
     check_batch_dir(dir)?;
+    check_target(out).map_err(PageError::Refused)?;
     let page_dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -231,10 +231,10 @@ impl Job {
 
 /// Refuses a folder that is not there, or has no plan.
 fn check_batch_dir(dir: &Path) -> Result<(), PageError> {
-    if !dir.is_dir() {
+    if !dir.exists() {
         return Err(PageError::NoFolder(dir.to_path_buf()));
     }
-    if !dir.join(PLAN_FILE).exists() {
+    if !dir.is_dir() || !dir.join(PLAN_FILE).exists() {
         return Err(PageError::NotABatch(dir.to_path_buf()));
     }
     Ok(())

@@ -282,10 +282,11 @@ impl Plan {
         Ok(())
     }
 
-    /// True when a sweep or the params file sets the seed, so the seed mode does not apply.
+    /// True when a sweep or the params file sets the seed (`seed`, `seed@NODE`, or a node's
+    /// own `NODE.seed`/`NODE.noise_seed`), so the seed mode does not apply.
     pub fn seed_is_swept(&self) -> bool {
-        let is_seed = |n: &str| n == "seed" || n.starts_with("seed@");
-        self.sweeps.iter().any(|s| is_seed(&s.name)) || self.columns.iter().any(|c| is_seed(c))
+        self.sweeps.iter().any(|s| is_seed_name(&s.name))
+            || self.columns.iter().any(|c| is_seed_name(c))
     }
 
     /// The per-sweep value indices of combination `combo` (the last sweep varies fastest).
@@ -344,6 +345,26 @@ impl Plan {
             seed,
         }
     }
+}
+
+/// A parameter name that sets a seed: `seed`, `seed@NODE`, `NODE.seed`, `NODE.noise_seed`.
+fn is_seed_name(n: &str) -> bool {
+    n == "seed"
+        || n.starts_with("seed@")
+        || n.rsplit_once('.')
+            .is_some_and(|(_, input)| matches!(input, "seed" | "noise_seed"))
+}
+
+/// A seed as written in a sweep or a params file: `42`, or a whole number in another notation
+/// (`1e3`, `42.0`) as the server reads it.
+fn seed_value(v: &str) -> Option<u64> {
+    let v = v.trim();
+    v.parse::<u64>().ok().or_else(|| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+            .map(|f| f as u64)
+    })
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -692,14 +713,8 @@ impl Plan {
             spec.params
                 .iter()
                 .rev()
-                .find(|(k, _)| {
-                    if exact {
-                        k == "seed"
-                    } else {
-                        k.starts_with("seed@")
-                    }
-                })
-                .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+                .find(|(k, _)| if exact { k == "seed" } else { is_seed_name(k) })
+                .and_then(|(_, v)| seed_value(v))
         };
         spec.seed
             .or_else(|| swept(true))
@@ -868,6 +883,22 @@ mod tests {
         };
         assert_eq!(swept.job_name(&name, &swept.job(2)), "job_2_0");
         swept.check_unique_names(&name).unwrap();
+        // A node's own seed input, and a seed in another notation, are the seed too.
+        let node = plan(&["3.seed=5,6"], 1, false);
+        assert!(node.seed_is_swept());
+        assert_eq!(node.job(0).seed, None, "the seed mode does not override it");
+        assert_eq!(node.seed_of(&node.job(1)), Some(6));
+        let sci = plan(&["seed=1e3,2"], 1, false);
+        assert_eq!(sci.seed_of(&sci.job(0)), Some(1000));
+        assert_eq!(
+            sci.job_name(
+                &NameTemplate {
+                    template: sci.default_name()
+                },
+                &sci.job(0)
+            ),
+            "0000_seed-1000"
+        );
     }
 
     #[test]

@@ -116,6 +116,8 @@ struct Runner<'a> {
     retries: std::collections::HashMap<usize, Vec<Retry>>,
     fail_fast_hit: bool,
     adoption: Adoption,
+    /// `batch.lock`, held while the batch runs.
+    lock: Option<std::fs::File>,
 }
 
 /// Runs the jobs of `file` not yet done in `dir` on `servers` (each with its job limit).
@@ -190,6 +192,7 @@ pub async fn run(
         retries: Default::default(),
         fail_fast_hit: false,
         adoption,
+        lock: None,
     };
     if let Some(status) = r.start(resumed).await? {
         return Ok(r.end(Duration::ZERO, status));
@@ -278,6 +281,24 @@ impl Runner<'_> {
         // Written only now: a batch refused before its start leaves no directory behind.
         if !resumed {
             self.file.write(self.dir)?;
+        }
+        match manifest::lock(self.dir) {
+            Ok(Some(f)) => self.lock = Some(f),
+            Ok(None) => {
+                return Err(crate::error::Failure::usage(format!(
+                    "{} is being run by another comfyctl (a batch or a --resume of it): nothing was sent",
+                    self.dir.display()
+                ))
+                .with_hint("wait for it to end, or stop it, then --resume")
+                .into());
+            }
+            Err(source) => {
+                return Err(ClientError::LocalIo {
+                    path: self.dir.join(manifest::LOCK_FILE),
+                    source,
+                }
+                .into());
+            }
         }
         let io = |file: &str| {
             let path = self.dir.join(file);
@@ -415,7 +436,7 @@ impl Runner<'_> {
                 continue;
             }
             self.sched.adopt(slot);
-            set.spawn_local(self.adopt_task(index, slot, pid, ui, &jobs_cancel));
+            set.spawn_local(self.adopt_task(index, slot, pid, ui, &found, &jobs_cancel));
         }
         loop {
             while let Some((index, slot)) = self.sched.assign() {
@@ -547,6 +568,7 @@ impl Runner<'_> {
         slot: usize,
         pid: String,
         ui: &Ui,
+        found: &[schema::Param],
         cancel: &CancellationToken,
     ) -> impl std::future::Future<Output = Finished> + 'static {
         let plan = &self.file.plan;
@@ -554,7 +576,9 @@ impl Runner<'_> {
         let name = plan.job_name(&self.file.name, &spec);
         let s = &self.servers[slot];
         let server = s.server.clone();
-        let wf = (**s.base.as_ref().expect("set-up servers have a base")).clone();
+        let mut wf = (**s.base.as_ref().expect("set-up servers have a base")).clone();
+        // The job as it was sent: its manifest line lists the values it set, like any other.
+        let applied = apply_job(&mut wf, &spec, found).unwrap_or_default();
         let outputs = OutputMode::Download(SaveOptions {
             output_dir: self.dir.join(&name),
             flat: self.file.flat_output,
@@ -617,7 +641,7 @@ impl Runner<'_> {
                 index,
                 slot,
                 name,
-                applied: Vec::new(),
+                applied,
                 seed,
                 outcome,
                 kind: if gone {

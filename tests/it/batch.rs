@@ -318,7 +318,12 @@ fn a_full_disk_fails_jobs_cleanly_the_manifest_stays_whole_and_resume_finishes()
     files.sort();
     assert_eq!(
         files,
-        ["batch.json", "batch.jsonl", "batch.sent.jsonl"],
+        [
+            "batch.json",
+            "batch.jsonl",
+            "batch.lock",
+            "batch.sent.jsonl"
+        ],
         "nothing partial left"
     );
     // With room again, --resume alone goes back to the batch's server and runs the three.

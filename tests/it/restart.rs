@@ -269,6 +269,8 @@ fn a_batch_killed_with_kill_9_and_resumed_adopts_what_still_runs() {
             .find(|l| l["prompt_id"] == id.as_str())
             .unwrap_or_else(|| panic!("the adopted job {id} has its line: {lines:?}"));
         assert_eq!(line["status"], "success", "{line}");
+        // The values it was sent with, as on every other line.
+        assert_eq!(line["params"]["seed"], line["seed"], "{line}");
         let path = line["outputs"][0]["path"].as_str().unwrap();
         assert!(b.join(path).is_file(), "its output was saved: {path}");
     }
@@ -366,4 +368,70 @@ fn a_resume_whose_every_job_is_only_in_the_sent_journal_adopts_them_and_ends() {
         .unwrap();
     assert_eq!(summary["done"], 2, "{summary}");
     assert_eq!(summary["not_run"], 0, "{summary}");
+}
+
+/// Two `--resume`s of one folder at once: the second is refused before it sends anything
+/// (each used to run the jobs left, so they ran twice).
+#[test]
+fn a_second_resume_of_a_running_batch_is_refused() {
+    let srv = FakeServer::start(FakeOptions {
+        step_delay: Duration::from_millis(100),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_workflow(dir.path(), "wf.json", &sample_workflow());
+    let b = dir.path().join("b");
+    let spawn = |args: &[&str]| {
+        comfyctl_std(dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn(&[
+        "batch",
+        wf.to_str().unwrap(),
+        "--count",
+        "4",
+        "--steps",
+        "10",
+        "-j",
+        "1",
+        "-o",
+        "b",
+        "--url",
+        &srv.url(),
+    ]);
+    let until = Instant::now() + Duration::from_secs(30);
+    while srv.queued_ids().is_empty() {
+        assert!(Instant::now() < until, "the batch did not get going");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    first.wait().unwrap();
+    let posts = srv.prompt_posts();
+    let mut resume = spawn(&["batch", "--resume", "b"]);
+    let until = Instant::now() + Duration::from_secs(30);
+    while srv.prompt_posts() == posts {
+        assert!(Instant::now() < until, "the resume did not get going");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = comfyctl(dir.path())
+        .args(["batch", "--resume", "b"])
+        .output()
+        .unwrap();
+    let e = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("is being run by another comfyctl"), "{e}");
+    assert!(resume.wait().unwrap().success());
+    let lines = manifest(&b);
+    let mut idx: Vec<u64> = lines.iter().map(|l| l["index"].as_u64().unwrap()).collect();
+    idx.sort();
+    assert_eq!(idx, [0, 1, 2, 3], "each job once: {lines:?}");
+    assert_eq!(srv.queued_log().len(), 4, "nothing ran twice");
 }
