@@ -562,6 +562,9 @@ enum Piece<'a> {
 
 impl NameTemplate {
     fn pieces(&self) -> Result<Vec<Piece<'_>>, String> {
+        if self.template.trim().is_empty() {
+            return Err("the template is empty; e.g. {index:04}_{seed}".into());
+        }
         let mut out = Vec::new();
         let mut rest = self.template.as_str();
         while let Some(open) = rest.find('{') {
@@ -956,6 +959,12 @@ mod tests {
         });
         assert_eq!(name, "0007_42__._a_red_fox");
         assert!(!name.contains('/'));
+        for empty in ["", "  "] {
+            let t = NameTemplate {
+                template: empty.into(),
+            };
+            assert!(t.check(&fields).is_err(), "an empty --name is refused");
+        }
         let bad = NameTemplate {
             template: "{cfgg}".into(),
         };

@@ -154,6 +154,18 @@ pub fn run(ctx: &Context, args: &BatchArgs) -> anyhow::Result<ExitStatus> {
 /// The plan of the batch in `dir`. When the batch's arguments are repeated (`batch WF --sweep …
 /// --resume DIR`), they must describe the same batch: a difference is explained, not guessed.
 fn resume_plan(ctx: &Context, args: &BatchArgs, dir: &std::path::Path) -> anyhow::Result<PlanFile> {
+    // The folder is the batch: another `-o` would be ignored, so it is refused.
+    if let Some(o) = &args.output_dir
+        && o.canonicalize().ok() != dir.canonicalize().ok()
+    {
+        return Err(Failure::usage(format!(
+            "--resume {} writes into that folder; -o {} names another",
+            dir.display(),
+            o.display()
+        ))
+        .with_hint("drop -o (or give the same folder)")
+        .into());
+    }
     let saved = PlanFile::load(dir)?;
     if args.workflow.is_none() {
         let plan_args = !args.sweep.is_empty()

@@ -302,6 +302,19 @@ fn resume_with_the_batchs_own_arguments_repeated_works_and_other_ones_are_explai
     let e = text(&same.stderr);
     assert_eq!(same.status.code(), Some(0), "{e}");
     assert!(e.contains("the arguments match the batch in b"), "{e}");
+    // The original command repeated whole: its -o is the folder resumed; another is refused.
+    let with_o = |o: &str| {
+        comfyctl(dir.path())
+            .args(["batch", wf, "--sweep", "cfg=4,7", "-o", o])
+            .args(["--resume", "b", "--url", &url])
+            .output()
+            .unwrap()
+    };
+    let same_o = with_o("b");
+    assert_eq!(same_o.status.code(), Some(0), "{}", text(&same_o.stderr));
+    let other_o = with_o("c");
+    assert_eq!(other_o.status.code(), Some(2), "{}", text(&other_o.stderr));
+    assert!(text(&other_o.stderr).contains("-o c names another"));
     let other = comfyctl(dir.path())
         .args(["batch", wf, "--sweep", "cfg=4,8", "--steps", "9"])
         .args(["--resume", "b", "--url", &url])
