@@ -109,12 +109,8 @@ async fn before_submit(
         Check::Unchecked { reason: None } => {}
         // Nothing was sent: stop now. `--json` still gets its result object.
         Check::Unreachable(e) if args.format.machine() => {
-            let err = anyhow::Error::from(e);
-            let hint = crate::render::error::hint_in(&err, ctx.situation());
-            printer.error(&err.to_string(), &[], hint.as_deref());
-            let Ok(e) = err.downcast::<ClientError>() else {
-                unreachable!("made from a ClientError just above")
-            };
+            let hint = crate::render::error::setup_hint(&e, ctx.situation()).or_else(|| e.hint());
+            printer.error(&e.to_string(), &[], hint.as_deref());
             let outcome = crate::client::JobOutcome {
                 job: Err(e),
                 outputs: Default::default(),

@@ -110,17 +110,20 @@ pub const SETUP_HINT: &str = "nothing is configured yet and no ComfyUI answers o
 /// [`hint`], knowing the [`Situation`]: a server that cannot be reached at the default URL
 /// with nothing configured points at `comfyctl setup`.
 pub fn hint_in(err: &anyhow::Error, situation: Situation) -> Option<String> {
-    let default_unreachable = err.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<crate::client::ClientError>(),
-            Some(crate::client::ClientError::Connect { url, .. })
-                if url.trim_end_matches('/') == crate::settings::DEFAULT_URL
-        )
-    });
-    if situation.default_server && default_unreachable {
-        return Some(SETUP_HINT.into());
-    }
-    hint(err)
+    err.chain()
+        .filter_map(|c| c.downcast_ref::<crate::client::ClientError>())
+        .find_map(|c| setup_hint(c, situation))
+        .or_else(|| hint(err))
+}
+
+/// [`SETUP_HINT`] when `e` is the default server not answering on a first run.
+pub fn setup_hint(e: &crate::client::ClientError, situation: Situation) -> Option<String> {
+    let default_unreachable = matches!(
+        e,
+        crate::client::ClientError::Connect { url, .. }
+            if url.trim_end_matches('/') == crate::settings::DEFAULT_URL
+    );
+    (situation.default_server && default_unreachable).then(|| SETUP_HINT.into())
 }
 
 /// `error: …`, `Caused by: …` for each distinct cause, `hint: …`.

@@ -682,6 +682,22 @@ fn nothing_configured_and_nothing_on_the_default_port_points_at_setup() {
     assert!(err.contains("http://127.0.0.1:8188"), "{err}");
     assert!(err.contains("hint: nothing is configured yet"), "{err}");
     assert!(err.contains("comfyctl setup"), "{err}");
+    // --json, stopped by the check before sending: the same hint, and the result on stdout.
+    let out = comfyctl(dir.path())
+        .args(["run", wf, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("comfyctl setup"),
+        "{}",
+        text(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["type"].as_str(), v["status"].as_str()),
+        (Some("result"), Some("failed"))
+    );
     // The same URL chosen on purpose: the usual hint, no setup.
     for (extra, env) in [
         (&["--url", "http://127.0.0.1:8188"][..], None),
