@@ -153,6 +153,9 @@ pub fn apply_params_found(
                 };
                 let text = if *name == "seed" && value.trim().eq_ignore_ascii_case("random") {
                     random_seed().to_string()
+                } else if *name == "seed" {
+                    // `1e3` is the seed 1000, sent as the integer the input holds.
+                    whole_seed(value).map_or_else(|| value.clone(), |n| n.to_string())
                 } else {
                     value.clone()
                 };
@@ -164,14 +167,18 @@ pub fn apply_params_found(
                         .and_then(Value::as_object_mut)
                         .expect("parse guarantees an inputs object");
                     let current = inputs.get(&t.input).cloned().unwrap_or(Value::Null);
-                    let new = typed_value(&current, &text).map_err(|expected| {
-                        WorkflowError::BadValue {
-                            node: t.node.clone(),
-                            class_type: class,
-                            input: t.input.clone(),
-                            value: text.clone(),
-                            expected,
-                        }
+                    // A seed past u64 would go out as a float the server rounds.
+                    let checked = if *name == "seed" && !seed_fits(&text) {
+                        Err("a seed: a whole number from 0 to 18446744073709551615")
+                    } else {
+                        typed_value(&current, &text)
+                    };
+                    let new = checked.map_err(|expected| WorkflowError::BadValue {
+                        node: t.node.clone(),
+                        class_type: class,
+                        input: t.input.clone(),
+                        value: text.clone(),
+                        expected,
                     })?;
                     written = new.clone();
                     inputs.insert(t.input.clone(), new);
@@ -187,6 +194,31 @@ pub fn apply_params_found(
     }
     *wf = staged;
     Ok(applied)
+}
+
+/// A seed written as a whole number in float notation (`1e3`, `42.0`).
+fn whole_seed(text: &str) -> Option<u64> {
+    let t = text.trim();
+    if t.parse::<u64>().is_ok() {
+        return None;
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 18_446_744_073_709_551_616.0)
+        .map(|f| f as u64)
+}
+
+/// Whether a seed's text is one the server can hold: anything not a number is left to the
+/// input's own check; a number must be whole and below 2^64.
+fn seed_fits(text: &str) -> bool {
+    let t = text.trim();
+    if t.parse::<u64>().is_ok() || t.parse::<i64>().is_ok() {
+        return true;
+    }
+    match t.parse::<f64>() {
+        Ok(f) => f.is_finite() && f.fract() == 0.0 && f.abs() < 18_446_744_073_709_551_616.0,
+        Err(_) => true,
+    }
 }
 
 /// `--randomize-seed`: a fresh seed on every seed input, the same one on all of them (a base
@@ -291,6 +323,22 @@ mod tests {
         assert_eq!(w.nodes["3"]["inputs"]["seed"], 12345);
         assert_eq!(a[0].targets.len(), 2);
         assert_eq!(a[3].value, 12345);
+    }
+
+    #[test]
+    fn seeds_are_whole_numbers_below_two_to_the_64() {
+        let mut w = wf();
+        apply(&mut w, &["seed=1e3"]).unwrap();
+        assert_eq!(w.nodes["3"]["inputs"]["seed"].to_string(), "1000");
+        apply(&mut w, &["seed=18446744073709551615"]).unwrap();
+        assert_eq!(w.nodes["3"]["inputs"]["seed"], u64::MAX);
+        for bad in ["18446744073709551616", "1e30", "1.5"] {
+            let e = apply(&mut w, &[&format!("seed={bad}")]).unwrap_err();
+            assert!(
+                e.to_string().contains("a whole number from 0"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]
