@@ -355,18 +355,6 @@ fn is_seed_name(n: &str) -> bool {
             .is_some_and(|(_, input)| matches!(input, "seed" | "noise_seed"))
 }
 
-/// A seed as written in a sweep or a params file: `42`, or a whole number in another notation
-/// (`1e3`, `42.0`) as the server reads it.
-fn seed_value(v: &str) -> Option<u64> {
-    let v = v.trim();
-    v.parse::<u64>().ok().or_else(|| {
-        v.parse::<f64>()
-            .ok()
-            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
-            .map(|f| f as u64)
-    })
-}
-
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = x;
@@ -717,7 +705,7 @@ impl Plan {
                 .iter()
                 .rev()
                 .find(|(k, _)| if exact { k == "seed" } else { is_seed_name(k) })
-                .and_then(|(_, v)| seed_value(v))
+                .and_then(|(_, v)| crate::workflow::params::seed_number(v))
         };
         spec.seed
             .or_else(|| swept(true))

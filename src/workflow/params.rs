@@ -155,7 +155,7 @@ pub fn apply_params_found(
                     random_seed().to_string()
                 } else if *name == "seed" {
                     // `1e3` is the seed 1000, sent as the integer the input holds.
-                    whole_seed(value).map_or_else(|| value.clone(), |n| n.to_string())
+                    seed_number(value).map_or_else(|| value.clone(), |n| n.to_string())
                 } else {
                     value.clone()
                 };
@@ -196,29 +196,24 @@ pub fn apply_params_found(
     Ok(applied)
 }
 
-/// A seed written as a whole number in float notation (`1e3`, `42.0`).
-fn whole_seed(text: &str) -> Option<u64> {
+/// The seed a text stands for: `42`, or a whole number in another notation (`1e3`, `42.0`)
+/// below 2^64, as the server reads it. One reading for `--seed`, `-p seed=`, sweeps and
+/// params files (the batch's folder names and manifest use it too).
+pub fn seed_number(text: &str) -> Option<u64> {
     let t = text.trim();
-    if t.parse::<u64>().is_ok() {
-        return None;
-    }
-    t.parse::<f64>()
-        .ok()
-        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 18_446_744_073_709_551_616.0)
-        .map(|f| f as u64)
+    t.parse::<u64>().ok().or_else(|| {
+        t.parse::<f64>()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 18_446_744_073_709_551_616.0)
+            .map(|f| f as u64)
+    })
 }
 
-/// Whether a seed's text is one the server can hold: anything not a number is left to the
-/// input's own check; a number must be whole and below 2^64.
+/// Whether a seed's text is one the server can hold: anything not a number, or a negative
+/// integer, is left to the input's own check; any other number must be a [`seed_number`].
 fn seed_fits(text: &str) -> bool {
     let t = text.trim();
-    if t.parse::<u64>().is_ok() || t.parse::<i64>().is_ok() {
-        return true;
-    }
-    match t.parse::<f64>() {
-        Ok(f) => f.is_finite() && f.fract() == 0.0 && f.abs() < 18_446_744_073_709_551_616.0,
-        Err(_) => true,
-    }
+    seed_number(t).is_some() || t.parse::<i64>().is_ok() || t.parse::<f64>().is_err()
 }
 
 /// `--randomize-seed`: a fresh seed on every seed input, the same one on all of them (a base
