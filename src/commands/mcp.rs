@@ -25,10 +25,13 @@ pub fn run(ctx: &Context, args: &McpArgs) -> anyhow::Result<ExitStatus> {
             return Err(Failure::usage(format!("{flag} {}: not a directory", d.display())).into());
         }
     }
-    if let Some(f) = &args.object_info {
-        // Read once now, so a wrong file is said before a client connects, not at each call.
-        crate::client::object_info::from_file(f)?;
-    }
+    // Read once now: a wrong file is said before a client connects, and calls reuse it.
+    let object_info = match &args.object_info {
+        Some(f) => Some(std::sync::Arc::new(crate::client::object_info::from_file(
+            f,
+        )?)),
+        None => None,
+    };
     let opts = McpOptions {
         save: SaveOptions {
             output_dir: first.output_dir.clone(),
@@ -43,7 +46,7 @@ pub fn run(ctx: &Context, args: &McpArgs) -> anyhow::Result<ExitStatus> {
         max_jobs: args.max_jobs,
         deny_nodes: args.deny_nodes.clone(),
         allow_install: args.allow_install,
-        object_info: args.object_info.clone(),
+        object_info,
         thumbnail_px: args.thumbnail_px,
         rescan: rescan_interval(),
         printer: ctx.printer.clone(),

@@ -62,8 +62,8 @@ pub struct McpOptions {
     pub deny_nodes: Vec<String>,
     /// `--allow-install`.
     pub allow_install: bool,
-    /// `--object-info FILE`: definitions for servers that serve none (v2).
-    pub object_info: Option<PathBuf>,
+    /// `--object-info FILE`, read: definitions for servers that serve none (v2).
+    pub object_info: Option<Arc<Defs>>,
     /// `--thumbnail-px`.
     pub thumbnail_px: u32,
     /// How often the workflows dir is looked at for changes.
@@ -237,7 +237,7 @@ impl ComfyMcp {
                 if self.is_v2(i).await && e.downcast_ref::<crate::error::Failure>().is_some() =>
             {
                 match &self.s.opts.object_info {
-                    Some(f) => Arc::new(crate::client::object_info::from_file(f)?),
+                    Some(d) => d.clone(),
                     None => {
                         return Err(crate::error::Failure::usage(format!(
                             "{} speaks the Comfy API v2, which serves no node definitions: checking a workflow, its dependencies, converting an editor workflow and the paid-node check need them (the user can start comfyctl mcp with --object-info FILE, saved from the ComfyUI behind it)",
