@@ -347,12 +347,14 @@ impl Plan {
     }
 }
 
-/// A parameter name that sets a seed: `seed`, `seed@NODE`, `NODE.seed`, `NODE.noise_seed`.
+/// A parameter name that sets a seed: `seed` or its alias `noise_seed`, each also `@NODE`,
+/// and a node's own `NODE.seed` / `NODE.noise_seed` (the friendly names' own table decides).
 fn is_seed_name(n: &str) -> bool {
-    n == "seed"
-        || n.starts_with("seed@")
-        || n.rsplit_once('.')
-            .is_some_and(|(_, input)| matches!(input, "seed" | "noise_seed"))
+    let base = match n.rsplit_once('.') {
+        Some((_, input)) => input,
+        None => n.split('@').next().unwrap_or(n),
+    };
+    crate::workflow::schema::canonical(base) == Some("seed")
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -879,6 +881,10 @@ mod tests {
         assert!(node.seed_is_swept());
         assert_eq!(node.job(0).seed, None, "the seed mode does not override it");
         assert_eq!(node.seed_of(&node.job(1)), Some(6));
+        let alias = plan(&["noise_seed@3=8,9"], 1, false);
+        assert!(alias.seed_is_swept(), "the alias, on one node");
+        assert_eq!(alias.seed_of(&alias.job(0)), Some(8));
+        assert!(!plan(&["Positive.text=a,b"], 1, false).seed_is_swept());
         let sci = plan(&["seed=1e3,2"], 1, false);
         assert_eq!(sci.seed_of(&sci.job(0)), Some(1000));
         assert_eq!(
